@@ -1,0 +1,148 @@
+/* mod_expect: the pure part.
+ *
+ * Everything declared here is plain C over APR: it never includes httpd.h,
+ * so the unit tests and the fuzzers drive it without a server.
+ *
+ *   expect_field.c   parses an Expect field value (RFC 9110 section 10.1.1)
+ *   expect_policy.c  decides what a scope does with the parsed members
+ *   expect_scan.c    finds Expect lines in an HTTP/1.x header block as it
+ *                    is read, in pieces of any size
+ */
+#ifndef EXPECT_H
+#define EXPECT_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+/* A field with more members than this is refused as malformed: no client
+ * needs it, and it bounds the work a hostile field can cause. */
+#define EX_MAX_MEMBERS 64
+
+/* One member of the list, pointing into the parsed value. */
+typedef struct {
+    const char *name;        /* the expectation's name, as sent */
+    apr_size_t name_len;
+    const char *text;        /* the whole member, without surrounding OWS */
+    apr_size_t text_len;
+} ex_member;
+
+typedef struct {
+    apr_array_header_t *members; /* ex_member; empty elements are skipped */
+    const char *error;           /* NULL when the value parses, else why not */
+    apr_size_t error_at;         /* offset of the byte the parse stopped at */
+} ex_field;
+
+/* Is this byte a tchar of RFC 9110 section 5.6.2? */
+int ex_is_tchar(unsigned char c);
+
+/* Is the whole string (len > 0) a token? */
+int ex_is_token(const char *s, apr_size_t len);
+
+/* Parse an Expect field value of len bytes.  Returns 1 when it parses,
+ * 0 when it does not (out->error says why; out->members holds the members
+ * read before the error).  out->members is allocated from p. */
+int ex_parse(apr_pool_t *p, const char *value, apr_size_t len, ex_field *out);
+
+/* Does the member have the name (compared case-insensitively)? */
+int ex_member_is(const ex_member *m, const char *name);
+
+
+/* ---- policy ---------------------------------------------------------- */
+
+typedef enum {
+    EX_POLICY_UNSET = 0,     /* for configuration: inherit */
+    EX_POLICY_STRICT,
+    EX_POLICY_LENIENT
+} ex_policy;
+
+typedef enum {
+    EX_MET = 0,              /* every member can be met here */
+    EX_IGNORED,              /* lenient: members were dropped, the rest met */
+    EX_REJECTED              /* strict: answer 417 */
+} ex_outcome;
+
+typedef struct {
+    ex_outcome outcome;
+    int malformed;           /* the field did not parse */
+    int expect_100;          /* a 100-continue member survives, HTTP/1.1+ */
+    apr_array_header_t *refused; /* int indexes into field->members of the
+                                  * members refused (strict) or dropped
+                                  * (lenient) */
+    const char *kept;        /* EX_IGNORED: the value that stays, or NULL
+                              * when nothing does */
+} ex_decision;
+
+/* Decide what a scope does with a parsed field.
+ * allow:  lower-case names the scope can meet (const char *); an empty
+ *         array is "none".
+ * http11: the request is HTTP/1.1 or later.  A 100-continue member of an
+ *         HTTP/1.0 request is ignored (RFC 9110 section 10.1.1), whatever
+ *         the allow list says.
+ * The decision's arrays and strings are allocated from p. */
+void ex_decide(apr_pool_t *p, const ex_field *field,
+               const apr_array_header_t *allow, ex_policy policy,
+               int http11, ex_decision *d);
+
+
+/* ---- header block scanner -------------------------------------------- */
+
+/* Bytes of a line start kept while it is too short to tell what it is:
+ * "expect:" is the longest prefix that matters. */
+#define EX_HOLD_MAX 8
+
+typedef enum {
+    EX_SCAN_PASS = 0,        /* give the bytes on (after any released ones) */
+    EX_SCAN_DROP,            /* the scanner has kept or used them */
+    EX_SCAN_ERROR            /* the header block is bad: see status */
+} ex_scan_act;
+
+typedef struct {
+    /* limits and rules, set by the caller before the first ex_scan() */
+    apr_size_t line_max;     /* longest line, CRLF included */
+    apr_size_t field_max;    /* longest field ("Expect: value") after
+                              * unfolding */
+    int fields_max;          /* most Expect lines */
+    int strict;              /* HttpProtocolOptions Strict: a line ends
+                              * with CRLF and a value has no CTL but HTAB */
+
+    /* what the caller reads afterwards */
+    int done;                /* the empty line ending the block was seen */
+    int fields;              /* Expect lines seen */
+    apr_size_t release;      /* after EX_SCAN_PASS: this many bytes of hold
+                              * must be given on before the passed ones */
+    const char *error;       /* after EX_SCAN_ERROR: why */
+    int status;              /* after EX_SCAN_ERROR: 0 for "too long",
+                              * 1 for "malformed" */
+
+    /* private */
+    apr_pool_t *pool;
+    int in_headers;          /* the request line has been seen */
+    int line;                /* what the current line is: see expect_scan.c */
+    int in_expect;           /* the last field was Expect: a fold continues
+                              * it */
+    char hold[EX_HOLD_MAX];
+    apr_size_t hold_len;
+    char *buf;               /* the Expect line being taken */
+    apr_size_t buf_len, buf_size;
+    char *value;             /* the merged value of every Expect line */
+    apr_size_t value_len, value_size;
+    apr_size_t field_len;    /* current field's length after unfolding */
+} ex_scan_t;
+
+#define EX_SCAN_TOO_LONG  0
+#define EX_SCAN_MALFORMED 1
+
+/* Start scanning a header block: the limits keep the values given. */
+void ex_scan_init(ex_scan_t *sc, apr_pool_t *p);
+
+/* Look at the next len (> 0) bytes of the block, as read.  Returns how
+ * many of them (at least 1) share the action in *act; call again with the
+ * rest. */
+apr_size_t ex_scan(ex_scan_t *sc, const char *data, apr_size_t len,
+                   ex_scan_act *act);
+
+/* The Expect field's value, every line merged with ", " as httpd merges
+ * repeated fields, or NULL when the block had no Expect line. */
+const char *ex_scan_value(const ex_scan_t *sc);
+
+#endif /* EXPECT_H */

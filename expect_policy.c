@@ -1,0 +1,95 @@
+/* Decide what a scope does with the members of an Expect field. */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "expect.h"
+
+static int allowed(const apr_array_header_t *allow, const ex_member *m)
+{
+    const char **names = (const char **)allow->elts;
+    int i;
+
+    for (i = 0; i < allow->nelts; i++) {
+        if (ex_member_is(m, names[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void ex_decide(apr_pool_t *p, const ex_field *field,
+               const apr_array_header_t *allow, ex_policy policy,
+               int http11, ex_decision *d)
+{
+    const ex_member *members = (const ex_member *)field->members->elts;
+    int i;
+
+    d->outcome = EX_MET;
+    d->malformed = field->error != NULL;
+    d->expect_100 = 0;
+    d->refused = apr_array_make(p, 1, sizeof(int));
+    d->kept = NULL;
+
+    if (d->malformed) {
+        /* Nothing of a field that does not parse can be trusted. */
+        d->outcome = policy == EX_POLICY_LENIENT ? EX_IGNORED : EX_REJECTED;
+        return;
+    }
+
+    for (i = 0; i < field->members->nelts; i++) {
+        const ex_member *m = &members[i];
+        int is_100 = ex_member_is(m, "100-continue");
+
+        if (is_100 && !http11) {
+            /* RFC 9110 section 10.1.1: a server that receives a
+             * 100-continue expectation in an HTTP/1.0 request MUST ignore
+             * that expectation.  It is neither met nor refused. */
+            continue;
+        }
+        if (allowed(allow, m)) {
+            d->expect_100 |= is_100;
+        }
+        else {
+            *(int *)apr_array_push(d->refused) = i;
+        }
+    }
+
+    if (d->refused->nelts == 0) {
+        return;
+    }
+    if (policy != EX_POLICY_LENIENT) {
+        d->outcome = EX_REJECTED;
+        return;
+    }
+
+    /* Lenient: the rest of the server sees only the members kept, joined
+     * as a list again. */
+    d->outcome = EX_IGNORED;
+    {
+        const int *refused = (const int *)d->refused->elts;
+        apr_size_t size = 1;
+        char *out;
+        int r = 0;
+
+        for (i = 0; i < field->members->nelts; i++) {
+            size += members[i].text_len + 2;
+        }
+        out = apr_palloc(p, size);
+        size = 0;
+        for (i = 0; i < field->members->nelts; i++) {
+            if (r < d->refused->nelts && refused[r] == i) {
+                r++;
+                continue;
+            }
+            if (size > 0) {
+                out[size++] = ',';
+                out[size++] = ' ';
+            }
+            memcpy(out + size, members[i].text, members[i].text_len);
+            size += members[i].text_len;
+        }
+        out[size] = '\0';
+        d->kept = size > 0 ? out : NULL;
+    }
+}

@@ -1,0 +1,294 @@
+/* Find the Expect lines of an HTTP/1.x header block while httpd reads it.
+ *
+ * httpd reads a header block a line at a time (AP_MODE_GETLINE), but a
+ * read may return only part of a line: a line longer than one read, or a
+ * filter below that returns less.  So the scanner takes the bytes of the
+ * block in pieces of any size and says, piece by piece, which bytes to
+ * give on to httpd and which it has taken.  It decides what a line is from
+ * its first bytes:
+ *
+ *   - an empty line ends the block (the first one after the request line;
+ *     empty lines before it are what RFC 9112 section 2.2 lets a server
+ *     skip);
+ *   - "Expect:" (any case) starts an Expect line, taken whole;
+ *   - SP or HTAB starts an obs-fold continuation line, taken when it
+ *     continues an Expect line;
+ *   - anything else is given on untouched.
+ * Until the first bytes of a line decide (a piece as short as "Exp"), the
+ * scanner keeps them in hold and gives them back when the line turns out
+ * not to be an Expect line, so every other byte reaches httpd as sent.
+ */
+#include <string.h>
+
+#include "expect.h"
+
+enum {
+    LINE_START = 0,          /* nothing of the current line seen yet */
+    LINE_PASS,               /* the line is given on */
+    LINE_TAKE                /* the line belongs to the Expect field */
+};
+
+enum {
+    CL_MORE,                 /* too few bytes to tell */
+    CL_END,                  /* an empty line */
+    CL_FOLD,                 /* an obs-fold continuation line */
+    CL_EXPECT,               /* "Expect:" */
+    CL_OTHER
+};
+
+#define NAME     "expect"
+#define NAME_LEN 6
+
+static int classify(const char *s, apr_size_t n, int in_headers)
+{
+    apr_size_t i;
+
+    if (n == 0) {
+        return CL_MORE;
+    }
+    if (s[0] == '\n') {
+        return CL_END;
+    }
+    if (s[0] == '\r') {
+        return n == 1 ? CL_MORE : s[1] == '\n' ? CL_END : CL_OTHER;
+    }
+    if (!in_headers) {
+        return CL_OTHER;
+    }
+    if (s[0] == ' ' || s[0] == '\t') {
+        return CL_FOLD;
+    }
+    for (i = 0; i < n && i < NAME_LEN; i++) {
+        /* Only 'E' and 'e' give 'e' when 0x20 is or-ed in: no false match. */
+        if ((s[i] | 0x20) != NAME[i]) {
+            return CL_OTHER;
+        }
+    }
+    if (n <= NAME_LEN) {
+        return CL_MORE;
+    }
+    return s[NAME_LEN] == ':' ? CL_EXPECT : CL_OTHER;
+}
+
+void ex_scan_init(ex_scan_t *sc, apr_pool_t *p)
+{
+    sc->done = 0;
+    sc->fields = 0;
+    sc->release = 0;
+    sc->error = NULL;
+    sc->status = 0;
+    sc->pool = p;
+    sc->in_headers = 0;
+    sc->line = LINE_START;
+    sc->in_expect = 0;
+    sc->hold_len = 0;
+    sc->buf = NULL;
+    sc->buf_len = sc->buf_size = 0;
+    sc->value = NULL;
+    sc->value_len = sc->value_size = 0;
+    sc->field_len = 0;
+}
+
+static int fail(ex_scan_t *sc, int status, const char *why)
+{
+    sc->status = status;
+    sc->error = why;
+    return 0;
+}
+
+/* Append len bytes to the merged value, keeping it NUL-terminated. */
+static void append(ex_scan_t *sc, const char *s, apr_size_t len)
+{
+    if (sc->value_len + len + 1 > sc->value_size) {
+        apr_size_t size = sc->value_size ? sc->value_size * 2 : 64;
+        char *value;
+
+        while (size < sc->value_len + len + 1) {
+            size *= 2;
+        }
+        value = apr_palloc(sc->pool, size);
+        if (sc->value_len) {
+            memcpy(value, sc->value, sc->value_len);
+        }
+        sc->value = value;
+        sc->value_size = size;
+    }
+    memcpy(sc->value + sc->value_len, s, len);
+    sc->value_len += len;
+    sc->value[sc->value_len] = '\0';
+}
+
+/* A whole Expect line (or a continuation of one) is in buf: add its value
+ * to the field's. */
+static int take_line(ex_scan_t *sc)
+{
+    const char *s = sc->buf;
+    apr_size_t n = sc->buf_len - 1;     /* without the LF */
+    int fold = s[0] == ' ' || s[0] == '\t';
+    apr_size_t i;
+
+    /* What core's ap_rgetline() and ap_get_mime_headers_core() refuse in
+     * any other line, refused here too: the answer is core's 400. */
+    if (memchr(s, '\0', n)) {
+        return fail(sc, EX_SCAN_MALFORMED, "NUL byte in an Expect line");
+    }
+    if (n > 0 && s[n - 1] == '\r') {
+        n--;
+    }
+    else if (sc->strict) {
+        return fail(sc, EX_SCAN_MALFORMED,
+                    "Expect line not terminated by CRLF");
+    }
+    if (!fold) {
+        s += NAME_LEN + 1;
+        n -= NAME_LEN + 1;
+    }
+    /* The field value has no leading or trailing OWS (RFC 9110 section
+     * 5.5); each obs-fold becomes one SP (RFC 9112 section 5.2). */
+    while (n > 0 && (s[0] == ' ' || s[0] == '\t')) {
+        s++;
+        n--;
+    }
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) {
+        n--;
+    }
+    if (fold && n == 0) {
+        return fail(sc, EX_SCAN_MALFORMED,
+                    "empty obs-fold continuation of an Expect line");
+    }
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (sc->strict ? (c < 0x20 && c != '\t') || c == 0x7f
+                       : c == '\r' || c == '\v' || c == '\f') {
+            return fail(sc, EX_SCAN_MALFORMED,
+                        "control character in an Expect line");
+        }
+    }
+    if (fold) {
+        sc->field_len += 1 + n;
+        if (sc->field_len > sc->field_max) {
+            return fail(sc, EX_SCAN_TOO_LONG,
+                        "Expect field longer than the server's limit "
+                        "after unfolding");
+        }
+        append(sc, " ", 1);
+    }
+    else {
+        sc->field_len = NAME_LEN + 2 + n;
+        if (sc->fields > 1) {
+            append(sc, ", ", 2);
+        }
+    }
+    append(sc, s, n);
+    return 1;
+}
+
+/* Take n bytes of an Expect line. */
+static int take(ex_scan_t *sc, const char *s, apr_size_t n)
+{
+    if (sc->buf_len + n > sc->line_max) {
+        return fail(sc, EX_SCAN_TOO_LONG,
+                    "Expect line longer than the server's limit");
+    }
+    if (sc->buf == NULL) {
+        sc->buf = apr_palloc(sc->pool, sc->line_max);
+        sc->buf_size = sc->line_max;
+    }
+    memcpy(sc->buf + sc->buf_len, s, n);
+    sc->buf_len += n;
+    return 1;
+}
+
+apr_size_t ex_scan(ex_scan_t *sc, const char *data, apr_size_t len,
+                   ex_scan_act *act)
+{
+    const char *lf;
+    apr_size_t n;
+
+    sc->release = 0;
+    if (sc->done) {
+        *act = EX_SCAN_PASS;
+        return len;
+    }
+
+    if (sc->line == LINE_START) {
+        char start[EX_HOLD_MAX];
+        apr_size_t held = sc->hold_len;
+        apr_size_t m = len < EX_HOLD_MAX - held ? len : EX_HOLD_MAX - held;
+
+        memcpy(start, sc->hold, held);
+        memcpy(start + held, data, m);
+        switch (classify(start, held + m, sc->in_headers)) {
+        case CL_MORE:
+            /* Only a short piece can leave it open: m == len here. */
+            memcpy(sc->hold + held, data, m);
+            sc->hold_len += m;
+            *act = EX_SCAN_DROP;
+            return m;
+        case CL_END:
+            n = (apr_size_t)((const char *)memchr(start, '\n', held + m)
+                             - start) + 1 - held;
+            sc->release = held;
+            sc->hold_len = 0;
+            if (sc->in_headers) {
+                sc->done = 1;
+            }
+            *act = EX_SCAN_PASS;
+            return n;
+        case CL_FOLD:
+            if (sc->in_expect) {
+                break;
+            }
+            /* fall through */
+        case CL_OTHER:
+            sc->line = LINE_PASS;
+            sc->in_expect = 0;
+            sc->release = held;
+            sc->hold_len = 0;
+            break;
+        case CL_EXPECT:
+            if (++sc->fields > sc->fields_max) {
+                *act = EX_SCAN_ERROR;
+                fail(sc, EX_SCAN_MALFORMED, "too many Expect lines");
+                return len;
+            }
+            sc->in_expect = 1;
+            break;
+        }
+        if (sc->line == LINE_START) {   /* an Expect line or its fold */
+            sc->line = LINE_TAKE;
+            sc->buf_len = 0;
+            take(sc, sc->hold, held);   /* held < EX_HOLD_MAX <= line_max */
+            sc->hold_len = 0;
+        }
+    }
+
+    lf = memchr(data, '\n', len);
+    n = lf ? (apr_size_t)(lf - data) + 1 : len;
+    if (sc->line == LINE_PASS) {
+        if (lf) {
+            sc->line = LINE_START;
+            sc->in_headers = 1;         /* past the request line, if not yet */
+        }
+        *act = EX_SCAN_PASS;
+        return n;
+    }
+    if (!take(sc, data, n) || (lf && !take_line(sc))) {
+        *act = EX_SCAN_ERROR;
+        return n;
+    }
+    if (lf) {
+        sc->line = LINE_START;
+    }
+    *act = EX_SCAN_DROP;
+    return n;
+}
+
+const char *ex_scan_value(const ex_scan_t *sc)
+{
+    if (sc->fields == 0) {
+        return NULL;
+    }
+    return sc->value ? sc->value : "";
+}
