@@ -1,0 +1,448 @@
+/* mod_expect: per-directory control of the Expect request header
+ * (RFC 9110 section 10.1.1) for Apache httpd 2.4.
+ *
+ * httpd's core judges Expect in ap_check_request_header(), before any
+ * module hook and with server-level configuration only: any value but
+ * exactly "100-continue" gets 417, after the body has been read.  This
+ * module hides the field from core while the request is read, gives it
+ * back in post_read_request, and judges it in header_parser, the first
+ * hook where <Directory>, <Location>, <If> and .htaccess are merged.
+ * README.md ("How it works") tells the whole story.
+ *
+ * The parser, the policy and the header line scanner are in expect_*.c,
+ * which know nothing of httpd.
+ */
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "util_filter.h"
+
+#include "apr_strings.h"
+
+#include "expect.h"
+
+module AP_MODULE_DECLARE_DATA expect_module;
+
+typedef struct {
+    apr_array_header_t *allow;  /* lower-case names; empty: none;
+                                 * NULL: not set in this scope */
+    ex_policy policy;           /* EX_POLICY_UNSET: not set in this scope */
+} expect_dir_conf;
+
+/* What one request carries from pre_read_request to header_parser. */
+typedef struct {
+    ap_filter_t *filter;        /* EXPECT_IN, while it is in the chain */
+    ex_scan_t scan;             /* its state */
+    const char *value;          /* the Expect field, or NULL */
+    ex_field field;             /* the value, parsed */
+    int decided;
+} expect_req;
+
+static ap_filter_rec_t *expect_in_handle;
+
+/* ExpectAllow's default: what core meets. */
+static apr_array_header_t *default_allow;
+
+static void *create_dir_config(apr_pool_t *p, char *dir)
+{
+    (void)dir;
+    return apr_pcalloc(p, sizeof(expect_dir_conf));
+}
+
+static void *merge_dir_config(apr_pool_t *p, void *basev, void *addv)
+{
+    expect_dir_conf *base = basev, *add = addv;
+    expect_dir_conf *new = apr_palloc(p, sizeof(*new));
+
+    new->allow = add->allow ? add->allow : base->allow;
+    new->policy = add->policy != EX_POLICY_UNSET ? add->policy : base->policy;
+    return new;
+}
+
+static const char *set_allow(cmd_parms *cmd, void *dconf, int argc,
+                             char *const argv[])
+{
+    expect_dir_conf *conf = dconf;
+    int i;
+
+    if (argc == 0) {
+        return apr_psprintf(cmd->pool, "%s takes 'none' or one or more "
+                            "expectation names", cmd->cmd->name);
+    }
+    conf->allow = apr_array_make(cmd->pool, argc, sizeof(const char *));
+    for (i = 0; i < argc; i++) {
+        char *name;
+
+        if (strcasecmp(argv[i], "none") == 0) {
+            if (argc > 1) {
+                return apr_psprintf(cmd->pool, "%s: 'none' cannot be "
+                                    "combined with expectation names",
+                                    cmd->cmd->name);
+            }
+            break;
+        }
+        if (!ex_is_token(argv[i], strlen(argv[i]))) {
+            return apr_psprintf(cmd->pool, "%s: '%s' is not a valid "
+                                "expectation name (an RFC 9110 token)",
+                                cmd->cmd->name, argv[i]);
+        }
+        name = apr_pstrdup(cmd->pool, argv[i]);
+        ap_str_tolower(name);
+        *(char **)apr_array_push(conf->allow) = name;
+    }
+    return NULL;
+}
+
+static const char *set_policy(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    expect_dir_conf *conf = dconf;
+
+    if (strcasecmp(arg, "strict") == 0) {
+        conf->policy = EX_POLICY_STRICT;
+    }
+    else if (strcasecmp(arg, "lenient") == 0) {
+        conf->policy = EX_POLICY_LENIENT;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' is neither 'strict' nor "
+                            "'lenient'", cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
+/* EXPECT_IN: takes the Expect lines out of an HTTP/1.x header block as
+ * core reads it, so that ap_check_request_header() never sees them, and
+ * leaves the chain when the block ends.  Core reads the block through
+ * r->proto_input_filters a line at a time; a read that returns only an
+ * Expect line is followed by another one, because core must get a line. */
+static apr_status_t expect_in_filter(ap_filter_t *f, apr_bucket_brigade *bb,
+                                     ap_input_mode_t mode,
+                                     apr_read_type_e block,
+                                     apr_off_t readbytes)
+{
+    expect_req *er = f->ctx;
+    ex_scan_t *sc = &er->scan;
+    apr_status_t rv;
+
+    if (mode != AP_MODE_GETLINE) {
+        return ap_get_brigade(f->next, bb, mode, block, readbytes);
+    }
+    for (;;) {
+        apr_bucket *e, *next;
+
+        rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+        if (rv != APR_SUCCESS || APR_BRIGADE_EMPTY(bb)) {
+            return rv;
+        }
+        for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
+             e = next) {
+            const char *data;
+            apr_size_t len, n;
+            ex_scan_act act;
+
+            next = APR_BUCKET_NEXT(e);
+            if (APR_BUCKET_IS_METADATA(e)) {
+                continue;
+            }
+            rv = apr_bucket_read(e, &data, &len, block);
+            if (rv != APR_SUCCESS) {
+                return rv;
+            }
+            if (len == 0) {
+                continue;
+            }
+            n = ex_scan(sc, data, len, &act);
+            if (n < len) {
+                apr_bucket_split(e, n);
+                next = APR_BUCKET_NEXT(e);
+            }
+            if (sc->release) {
+                APR_BUCKET_INSERT_BEFORE(e,
+                    apr_bucket_heap_create(sc->hold, sc->release, NULL,
+                                           f->c->bucket_alloc));
+            }
+            if (act == EX_SCAN_DROP) {
+                apr_bucket_delete(e);
+            }
+            else if (act == EX_SCAN_ERROR) {
+                ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, f->r,
+                              "bad request header: %s", sc->error);
+                apr_brigade_cleanup(bb);
+                /* Core answers 400 to both.  For APR_ENOSPC it says that
+                 * a field exceeds the server's limit; otherwise the note
+                 * (static text: core prints it unescaped) tells why. */
+                if (sc->status == EX_SCAN_TOO_LONG) {
+                    return APR_ENOSPC;
+                }
+                apr_table_setn(f->r->notes, "error-notes",
+                               apr_pstrcat(f->r->pool, "Bad request header: ",
+                                           sc->error, ".", NULL));
+                return APR_EINVAL;
+            }
+        }
+        if (sc->done) {
+            ap_remove_input_filter(f);
+            er->filter = NULL;
+        }
+        if (!APR_BRIGADE_EMPTY(bb)) {
+            return APR_SUCCESS;
+        }
+    }
+}
+
+static void expect_pre_read_request(request_rec *r, conn_rec *c)
+{
+    core_server_config *core =
+        ap_get_core_module_config(r->server->module_config);
+    expect_req *er;
+
+    if (r->proxyreq == PROXYREQ_RESPONSE) {
+        return;                 /* mod_proxy reading a backend's response */
+    }
+    er = apr_pcalloc(r->pool, sizeof(*er));
+    ap_set_module_config(r->request_config, &expect_module, er);
+
+    /* mod_http2 builds the request from HEADERS frames before this hook
+     * runs: the field is already in the table. */
+    if (!apr_is_empty_table(r->headers_in)) {
+        er->value = apr_table_getm(r->pool, r->headers_in, "Expect");
+        apr_table_unset(r->headers_in, "Expect");
+        return;
+    }
+
+    /* HTTP/1.x: read the header block with core's own limits, so that an
+     * Expect line is held to what any other line is (ap_get_mime_headers_core
+     * reads lines of at most LimitRequestFieldSize + 2 bytes). */
+    er->scan.line_max = (apr_size_t)r->server->limit_req_fieldsize + 2;
+    er->scan.field_max = (apr_size_t)r->server->limit_req_fieldsize;
+    er->scan.fields_max = r->server->limit_req_fields > 0
+                          ? r->server->limit_req_fields : INT_MAX;
+    er->scan.strict = core->http_conformance != AP_HTTP_CONFORMANCE_UNSAFE;
+    ex_scan_init(&er->scan, r->pool);
+    er->filter = ap_add_input_filter_handle(expect_in_handle, er, r, c);
+}
+
+static expect_req *get_req(request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &expect_module);
+}
+
+/* Give the field back to the request, as core would have had it, before
+ * any other module looks at the headers. */
+static int expect_post_read_request(request_rec *r)
+{
+    expect_req *er = get_req(r);
+    const ex_member *members;
+    int i;
+
+    if (er == NULL) {
+        return DECLINED;
+    }
+    if (er->filter) {           /* HTTP/0.9, or a block that did not end */
+        ap_remove_input_filter(er->filter);
+        er->filter = NULL;
+    }
+    if (er->value == NULL) {
+        er->value = ex_scan_value(&er->scan);
+    }
+    if (er->value == NULL) {
+        return DECLINED;
+    }
+    apr_table_setn(r->headers_in, "Expect", er->value);
+    ex_parse(r->pool, er->value, strlen(er->value), &er->field);
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                  "Expect: %s parsed into %d member(s)%s%s",
+                  ap_escape_logitem(r->pool, er->value),
+                  er->field.members->nelts,
+                  er->field.error ? ", malformed: " : "",
+                  er->field.error ? er->field.error : "");
+
+    /* What core sets: the handler's first read of the body sends
+     * "100 Continue" when this is set. */
+    r->expecting_100 = 0;
+    if (er->field.error == NULL && r->proto_num >= HTTP_VERSION(1, 1)) {
+        members = (const ex_member *)er->field.members->elts;
+        for (i = 0; i < er->field.members->nelts; i++) {
+            if (ex_member_is(&members[i], "100-continue")) {
+                r->expecting_100 = 1;
+            }
+        }
+    }
+    return DECLINED;
+}
+
+/* Does the request announce a body (RFC 9112 section 6.3)? */
+static int has_body(request_rec *r)
+{
+    const char *cl;
+    apr_off_t len;
+
+    if (apr_table_get(r->headers_in, "Transfer-Encoding")) {
+        return 1;
+    }
+    cl = apr_table_get(r->headers_in, "Content-Length");
+    return cl && !(ap_parse_strict_length(&len, cl) && len == 0);
+}
+
+static void log_refused(request_rec *r, const ex_field *field,
+                        const ex_decision *d, const char *what)
+{
+    const ex_member *members = (const ex_member *)field->members->elts;
+    const int *refused = (const int *)d->refused->elts;
+    int i;
+
+    if (d->malformed) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "%s malformed Expect field for %s (%s at offset %"
+                      APR_SIZE_T_FMT "): %s", what,
+                      ap_escape_logitem(r->pool, r->uri), field->error,
+                      field->error_at,
+                      ap_escape_logitem(r->pool,
+                                        apr_table_get(r->headers_in,
+                                                      "Expect")));
+        return;
+    }
+    for (i = 0; i < d->refused->nelts; i++) {
+        const ex_member *m = &members[refused[i]];
+
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "%s expectation \"%s\" for %s", what,
+                      ap_escape_logitem(r->pool,
+                                        apr_pstrmemdup(r->pool, m->text,
+                                                       m->text_len)),
+                      ap_escape_logitem(r->pool, r->uri));
+    }
+}
+
+/* The note core's 417 page and an ErrorDocument (ERROR_NOTES) show. */
+static const char *refusal_note(request_rec *r, const ex_field *field,
+                                const ex_decision *d)
+{
+    const ex_member *m;
+
+    if (d->malformed) {
+        return apr_pstrcat(r->pool, "The Expect field is malformed: ",
+                           ap_escape_html(r->pool, field->error), ".", NULL);
+    }
+    m = &((const ex_member *)field->members->elts)[
+            ((const int *)d->refused->elts)[0]];
+    return apr_pstrcat(r->pool, "The expectation \"",
+                       ap_escape_html(r->pool,
+                                      apr_pstrmemdup(r->pool, m->name,
+                                                     m->name_len)),
+                       "\" cannot be met for this resource.", NULL);
+}
+
+/* Judge the expectations where the request's whole configuration is known.
+ * Runs first among header_parser hooks so the later ones see the outcome. */
+static int expect_header_parser(request_rec *r)
+{
+    expect_dir_conf *conf;
+    expect_req *er;
+    ex_decision d;
+    static const char *const status[] = { "met", "ignored", "rejected" };
+
+    if (r->main) {
+        return DECLINED;        /* subrequests share the main request's */
+    }
+    if (r->prev) {
+        /* An internal redirect, such as the ErrorDocument of a refused
+         * request, carries the same headers: it is not judged again, but
+         * it tells what happened. */
+        const char *st = apr_table_get(r->prev->subprocess_env,
+                                       "EXPECT_STATUS");
+        if (st) {
+            apr_table_setn(r->subprocess_env, "EXPECT_STATUS", st);
+        }
+        return DECLINED;
+    }
+    er = get_req(r);
+    if (er == NULL || er->value == NULL || er->decided) {
+        return DECLINED;
+    }
+    er->decided = 1;
+
+    conf = ap_get_module_config(r->per_dir_config, &expect_module);
+    ex_decide(r->pool, &er->field, conf->allow ? conf->allow : default_allow,
+              conf->policy != EX_POLICY_UNSET ? conf->policy
+                                              : EX_POLICY_STRICT,
+              r->proto_num >= HTTP_VERSION(1, 1), &d);
+    apr_table_setn(r->subprocess_env, "EXPECT_STATUS", status[d.outcome]);
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                  "Expect for %s: %s (%d refused%s)",
+                  ap_escape_logitem(r->pool, r->uri), status[d.outcome],
+                  d.refused->nelts, d.malformed ? ", malformed" : "");
+
+    switch (d.outcome) {
+    case EX_MET:
+        r->expecting_100 = d.expect_100;
+        return DECLINED;
+
+    case EX_IGNORED:
+        log_refused(r, &er->field, &d, "dropped");
+        if (d.kept) {
+            apr_table_setn(r->headers_in, "Expect", d.kept);
+        }
+        else {
+            apr_table_unset(r->headers_in, "Expect");
+        }
+        r->expecting_100 = d.expect_100;
+        return DECLINED;
+
+    case EX_REJECTED:
+    default:
+        log_refused(r, &er->field, &d, "refused");
+        apr_table_setn(r->notes, "error-notes",
+                       refusal_note(r, &er->field, &d));
+        if (!has_body(r)) {
+            /* Nothing to read: the connection can stay. */
+            r->expecting_100 = 0;
+        }
+        else if (r->connection->master == NULL) {
+            /* RFC 9112 section 9.3 (and RFC 9110 section 10.1.1): the
+             * body that follows is not read, so it must not be taken for
+             * the next request.  Answer at once and close. */
+            r->connection->keepalive = AP_CONN_CLOSE;
+        }
+        return HTTP_EXPECTATION_FAILED;
+    }
+}
+
+static const command_rec expect_cmds[] = {
+    AP_INIT_TAKE_ARGV("ExpectAllow", set_allow, NULL, OR_FILEINFO,
+                      "Set the expectations this scope can meet: 'none' or "
+                      "one or more expectation names."),
+    AP_INIT_TAKE1("ExpectPolicy", set_policy, NULL, OR_FILEINFO,
+                  "Set what happens to expectations this scope cannot "
+                  "meet: 'strict' answers 417, 'lenient' drops them."),
+    { NULL }
+};
+
+static void register_hooks(apr_pool_t *p)
+{
+    default_allow = apr_array_make(p, 1, sizeof(const char *));
+    *(const char **)apr_array_push(default_allow) = "100-continue";
+
+    expect_in_handle = ap_register_input_filter("EXPECT_IN", expect_in_filter,
+                                                NULL, AP_FTYPE_PROTOCOL);
+    ap_hook_pre_read_request(expect_pre_read_request, NULL, NULL,
+                             APR_HOOK_MIDDLE);
+    ap_hook_post_read_request(expect_post_read_request, NULL, NULL,
+                              APR_HOOK_REALLY_FIRST);
+    ap_hook_header_parser(expect_header_parser, NULL, NULL,
+                          APR_HOOK_REALLY_FIRST);
+}
+
+AP_DECLARE_MODULE(expect) = {
+    STANDARD20_MODULE_STUFF,
+    create_dir_config,          /* create per-dir config */
+    merge_dir_config,           /* merge per-dir config */
+    NULL,                       /* create per-server config */
+    NULL,                       /* merge per-server config */
+    expect_cmds,                /* command table */
+    register_hooks,             /* register hooks */
+    AP_MODULE_FLAG_NONE         /* flags */
+};
