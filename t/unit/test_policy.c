@@ -1,0 +1,402 @@
+/* Tests of expect_policy.c: what a scope does with a parsed Expect field. */
+#include <stdarg.h>
+#include <string.h>
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+#include "expect.h"
+#include "unit.h"
+
+static apr_pool_t *pool;
+
+static void setup(void)
+{
+    ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(pool);
+    pool = NULL;
+}
+
+/* An allow list of the names given, ended by NULL; none is "none". */
+static const apr_array_header_t *allow_of(const char *name, ...)
+{
+    apr_array_header_t *a = apr_array_make(pool, 2, sizeof(const char *));
+    va_list ap;
+
+    va_start(ap, name);
+    while (name != NULL) {
+        *(const char **)apr_array_push(a) = name;
+        name = va_arg(ap, const char *);
+    }
+    va_end(ap);
+    return a;
+}
+
+#define ALLOW_DEFAULT  allow_of("100-continue", NULL)
+#define ALLOW_NONE     allow_of(NULL)
+
+#define HTTP10 0
+#define HTTP11 1
+
+/* Parse value and decide.  Returns whether the value parsed. */
+static int decide(const char *value, const apr_array_header_t *allow,
+                  ex_policy policy, int http11, ex_decision *d)
+{
+    ex_field f;
+    int parsed = ex_parse(pool, value, strlen(value), &f);
+
+    memset(d, 0xa5, sizeof(*d));        /* ex_decide must set every field */
+    ex_decide(pool, &f, allow, policy, http11, d);
+    ck_assert_ptr_nonnull(d->refused);
+    return parsed;
+}
+
+/* d->refused holds exactly the n indexes given. */
+static void check_refused(const ex_decision *d, int n, ...)
+{
+    const int *refused = (const int *)d->refused->elts;
+    va_list ap;
+    int i;
+
+    ck_assert_int_eq(d->refused->nelts, n);
+    va_start(ap, n);
+    for (i = 0; i < n; i++) {
+        int want = va_arg(ap, int);
+
+        ck_assert_msg(refused[i] == want, "refused[%d] is %d, not %d",
+                      i, refused[i], want);
+    }
+    va_end(ap);
+}
+
+/* ---- met ------------------------------------------------------------ */
+
+START_TEST(default_allow_meets_100_continue_on_http11)
+{
+    ex_decision d;
+
+    ck_assert(decide("100-continue", ALLOW_DEFAULT, EX_POLICY_STRICT,
+                     HTTP11, &d));
+    ck_assert_int_eq(d.outcome, EX_MET);
+    ck_assert_int_eq(d.malformed, 0);
+    ck_assert_int_eq(d.expect_100, 1);
+    check_refused(&d, 0);
+    ck_assert_ptr_null(d.kept);
+}
+END_TEST
+
+START_TEST(default_allow_meets_100_continue_in_any_case)
+{
+    ex_decision d;
+
+    decide("100-Continue", ALLOW_DEFAULT, EX_POLICY_STRICT, HTTP11, &d);
+    ck_assert_int_eq(d.outcome, EX_MET);
+    ck_assert_int_eq(d.expect_100, 1);
+}
+END_TEST
+
+START_TEST(met_100_continue_on_http10_sets_no_expect_100)
+{
+    ex_decision d;
+
+    decide("100-continue", ALLOW_DEFAULT, EX_POLICY_STRICT, HTTP10, &d);
+    ck_assert_int_eq(d.outcome, EX_MET);
+    ck_assert_int_eq(d.expect_100, 0);
+    check_refused(&d, 0);
+}
+END_TEST
+
+START_TEST(http10_100_continue_is_ignored_even_with_allow_none)
+{
+    ex_decision d;
+
+    decide("100-continue", ALLOW_NONE, EX_POLICY_STRICT, HTTP10, &d);
+    ck_assert_int_eq(d.outcome, EX_MET);
+    ck_assert_int_eq(d.expect_100, 0);
+    check_refused(&d, 0);
+
+    decide("100-continue", ALLOW_NONE, EX_POLICY_LENIENT, HTTP10, &d);
+    ck_assert_int_eq(d.outcome, EX_MET);
+    ck_assert_int_eq(d.expect_100, 0);
+    check_refused(&d, 0);
+    ck_assert_ptr_null(d.kept);
+}
+END_TEST
+
+START_TEST(http10_other_members_are_still_judged)
+{
+    ex_decision d;
+
+    decide("100-continue, x-foo", ALLOW_NONE, EX_POLICY_STRICT, HTTP10, &d);
+    ck_assert_int_eq(d.outcome, EX_REJECTED);
+    check_refused(&d, 1, 1);
+
+    decide("100-continue, x-foo", ALLOW_NONE, EX_POLICY_LENIENT, HTTP10,
+           &d);
+    ck_assert_int_eq(d.outcome, EX_IGNORED);
+    check_refused(&d, 1, 1);
+    ck_assert_int_eq(d.expect_100, 0);
+    ck_assert_pstr_eq(d.kept, "100-continue");
+
+    decide("x-foo, 100-continue", allow_of("x-foo", NULL), EX_POLICY_STRICT,
+           HTTP10, &d);
+    ck_assert_int_eq(d.outcome, EX_MET);
+    ck_assert_int_eq(d.expect_100, 0);
+}
+END_TEST
+
+START_TEST(empty_field_is_met)
+{
+    ex_decision d;
+
+    ck_assert(decide("", ALLOW_NONE, EX_POLICY_STRICT, HTTP11, &d));
+    ck_assert_int_eq(d.outcome, EX_MET);
+    ck_assert_int_eq(d.malformed, 0);
+    ck_assert_int_eq(d.expect_100, 0);
+    check_refused(&d, 0);
+    ck_assert_ptr_null(d.kept);
+
+    ck_assert(decide(" ,, ", ALLOW_NONE, EX_POLICY_LENIENT, HTTP11, &d));
+    ck_assert_int_eq(d.outcome, EX_MET);
+    ck_assert_ptr_null(d.kept);
+}
+END_TEST
+
+START_TEST(allowed_names_match_in_any_case)
+{
+    ex_decision d;
+
+    decide("X-Foo", allow_of("x-foo", NULL), EX_POLICY_STRICT, HTTP11, &d);
+    ck_assert_int_eq(d.outcome, EX_MET);
+    ck_assert_int_eq(d.expect_100, 0);
+    check_refused(&d, 0);
+}
+END_TEST
+
+START_TEST(value_and_parameters_do_not_affect_the_name_match)
+{
+    ex_decision d;
+
+    decide("x-foo=1;a=b", allow_of("x-foo", NULL), EX_POLICY_STRICT, HTTP11,
+           &d);
+    ck_assert_int_eq(d.outcome, EX_MET);
+    check_refused(&d, 0);
+
+    decide("100-continue=1", ALLOW_DEFAULT, EX_POLICY_STRICT, HTTP11, &d);
+    ck_assert_int_eq(d.outcome, EX_MET);
+    ck_assert_int_eq(d.expect_100, 1);
+}
+END_TEST
+
+START_TEST(name_must_match_whole)
+{
+    ex_decision d;
+
+    decide("x-foobar, x-fo", allow_of("x-foo", NULL), EX_POLICY_STRICT,
+           HTTP11, &d);
+    ck_assert_int_eq(d.outcome, EX_REJECTED);
+    check_refused(&d, 2, 0, 1);
+}
+END_TEST
+
+START_TEST(any_allowed_name_meets)
+{
+    ex_decision d;
+
+    decide("x-b, 100-continue, x-a", allow_of("x-a", "100-continue", "x-b",
+                                              NULL),
+           EX_POLICY_STRICT, HTTP11, &d);
+    ck_assert_int_eq(d.outcome, EX_MET);
+    ck_assert_int_eq(d.expect_100, 1);
+    check_refused(&d, 0);
+}
+END_TEST
+
+/* ---- strict --------------------------------------------------------- */
+
+START_TEST(strict_rejects_a_refused_member)
+{
+    ex_decision d;
+
+    decide("x-foo", ALLOW_DEFAULT, EX_POLICY_STRICT, HTTP11, &d);
+    ck_assert_int_eq(d.outcome, EX_REJECTED);
+    ck_assert_int_eq(d.malformed, 0);
+    check_refused(&d, 1, 0);
+}
+END_TEST
+
+START_TEST(strict_rejects_100_continue_with_allow_none_on_http11)
+{
+    ex_decision d;
+
+    decide("100-continue", ALLOW_NONE, EX_POLICY_STRICT, HTTP11, &d);
+    ck_assert_int_eq(d.outcome, EX_REJECTED);
+    ck_assert_int_eq(d.expect_100, 0);
+    check_refused(&d, 1, 0);
+}
+END_TEST
+
+START_TEST(strict_lists_every_refused_member)
+{
+    ex_decision d;
+
+    decide("x-a, 100-continue, x-b=1, 100-continue, x-c", ALLOW_DEFAULT,
+           EX_POLICY_STRICT, HTTP11, &d);
+    ck_assert_int_eq(d.outcome, EX_REJECTED);
+    check_refused(&d, 3, 0, 2, 4);
+}
+END_TEST
+
+START_TEST(strict_rejects_when_one_member_of_many_is_refused)
+{
+    ex_decision d;
+
+    decide("100-continue, x-a", ALLOW_DEFAULT, EX_POLICY_STRICT, HTTP11, &d);
+    ck_assert_int_eq(d.outcome, EX_REJECTED);
+    check_refused(&d, 1, 1);
+}
+END_TEST
+
+/* ---- lenient -------------------------------------------------------- */
+
+START_TEST(lenient_drops_refused_and_keeps_the_rest_in_order)
+{
+    ex_decision d;
+
+    decide("x-a, 100-continue , x-b=\"q, r\";p=1,, x-c,x-b",
+           allow_of("100-continue", "x-b", NULL), EX_POLICY_LENIENT, HTTP11,
+           &d);
+    ck_assert_int_eq(d.outcome, EX_IGNORED);
+    ck_assert_int_eq(d.malformed, 0);
+    ck_assert_int_eq(d.expect_100, 1);
+    check_refused(&d, 2, 0, 3);
+    ck_assert_pstr_eq(d.kept, "100-continue, x-b=\"q, r\";p=1, x-b");
+}
+END_TEST
+
+START_TEST(lenient_expect_100_follows_whether_100_continue_is_kept)
+{
+    ex_decision d;
+
+    decide("100-continue, x-b", allow_of("x-b", NULL), EX_POLICY_LENIENT,
+           HTTP11, &d);
+    ck_assert_int_eq(d.outcome, EX_IGNORED);
+    ck_assert_int_eq(d.expect_100, 0);
+    check_refused(&d, 1, 0);
+    ck_assert_pstr_eq(d.kept, "x-b");
+
+    decide("x-b, 100-continue", ALLOW_DEFAULT, EX_POLICY_LENIENT, HTTP11,
+           &d);
+    ck_assert_int_eq(d.outcome, EX_IGNORED);
+    ck_assert_int_eq(d.expect_100, 1);
+    check_refused(&d, 1, 0);
+    ck_assert_pstr_eq(d.kept, "100-continue");
+}
+END_TEST
+
+START_TEST(lenient_keeps_nothing_when_every_member_is_dropped)
+{
+    ex_decision d;
+
+    decide("x-a, x-b", ALLOW_DEFAULT, EX_POLICY_LENIENT, HTTP11, &d);
+    ck_assert_int_eq(d.outcome, EX_IGNORED);
+    ck_assert_int_eq(d.expect_100, 0);
+    check_refused(&d, 2, 0, 1);
+    ck_assert_ptr_null(d.kept);
+
+    decide("100-continue", ALLOW_NONE, EX_POLICY_LENIENT, HTTP11, &d);
+    ck_assert_int_eq(d.outcome, EX_IGNORED);
+    ck_assert_int_eq(d.expect_100, 0);
+    check_refused(&d, 1, 0);
+    ck_assert_ptr_null(d.kept);
+}
+END_TEST
+
+START_TEST(lenient_with_nothing_dropped_is_met)
+{
+    ex_decision d;
+
+    decide("100-continue, 100-continue", ALLOW_DEFAULT, EX_POLICY_LENIENT,
+           HTTP11, &d);
+    ck_assert_int_eq(d.outcome, EX_MET);
+    ck_assert_int_eq(d.expect_100, 1);
+    check_refused(&d, 0);
+    ck_assert_ptr_null(d.kept);
+}
+END_TEST
+
+/* ---- malformed ------------------------------------------------------ */
+
+START_TEST(strict_rejects_a_malformed_field)
+{
+    ex_decision d;
+
+    ck_assert(!decide("100-continue, @", ALLOW_DEFAULT, EX_POLICY_STRICT,
+                      HTTP11, &d));
+    ck_assert_int_eq(d.outcome, EX_REJECTED);
+    ck_assert_int_eq(d.malformed, 1);
+    ck_assert_int_eq(d.expect_100, 0);
+}
+END_TEST
+
+START_TEST(lenient_ignores_a_malformed_field_whole)
+{
+    ex_decision d;
+
+    ck_assert(!decide("100-continue, foo bar", ALLOW_DEFAULT,
+                      EX_POLICY_LENIENT, HTTP11, &d));
+    ck_assert_int_eq(d.outcome, EX_IGNORED);
+    ck_assert_int_eq(d.malformed, 1);
+    ck_assert_int_eq(d.expect_100, 0);
+    ck_assert_ptr_null(d.kept);
+}
+END_TEST
+
+START_TEST(malformed_field_is_malformed_on_http10_too)
+{
+    ex_decision d;
+
+    ck_assert(!decide("100-continue;", ALLOW_DEFAULT, EX_POLICY_STRICT,
+                      HTTP10, &d));
+    ck_assert_int_eq(d.outcome, EX_REJECTED);
+    ck_assert_int_eq(d.malformed, 1);
+}
+END_TEST
+
+TCase *policy_tcase(void)
+{
+    TCase *tc = tcase_create("policy");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+
+    tcase_add_test(tc, default_allow_meets_100_continue_on_http11);
+    tcase_add_test(tc, default_allow_meets_100_continue_in_any_case);
+    tcase_add_test(tc, met_100_continue_on_http10_sets_no_expect_100);
+    tcase_add_test(tc, http10_100_continue_is_ignored_even_with_allow_none);
+    tcase_add_test(tc, http10_other_members_are_still_judged);
+    tcase_add_test(tc, empty_field_is_met);
+    tcase_add_test(tc, allowed_names_match_in_any_case);
+    tcase_add_test(tc, value_and_parameters_do_not_affect_the_name_match);
+    tcase_add_test(tc, name_must_match_whole);
+    tcase_add_test(tc, any_allowed_name_meets);
+
+    tcase_add_test(tc, strict_rejects_a_refused_member);
+    tcase_add_test(tc, strict_rejects_100_continue_with_allow_none_on_http11);
+    tcase_add_test(tc, strict_lists_every_refused_member);
+    tcase_add_test(tc, strict_rejects_when_one_member_of_many_is_refused);
+
+    tcase_add_test(tc, lenient_drops_refused_and_keeps_the_rest_in_order);
+    tcase_add_test(tc,
+                   lenient_expect_100_follows_whether_100_continue_is_kept);
+    tcase_add_test(tc, lenient_keeps_nothing_when_every_member_is_dropped);
+    tcase_add_test(tc, lenient_with_nothing_dropped_is_met);
+
+    tcase_add_test(tc, strict_rejects_a_malformed_field);
+    tcase_add_test(tc, lenient_ignores_a_malformed_field_whole);
+    tcase_add_test(tc, malformed_field_is_malformed_on_http10_too);
+    return tc;
+}

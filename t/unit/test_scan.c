@@ -1,0 +1,924 @@
+/* Tests of expect_scan.c: finding the Expect lines of an HTTP/1.x header
+ * block read in pieces of any size.
+ *
+ * Most tests describe a header block, what must reach httpd of it (the
+ * block without its Expect lines) and the Expect value the scanner must
+ * collect, and check that for every way of cutting the block into pieces:
+ * one piece, every single cut, every fixed piece size and random cuts. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_pools.h>
+#include <apr_strings.h>
+
+#include "expect.h"
+#include "unit.h"
+
+static apr_pool_t *pool;
+
+static void setup(void)
+{
+    ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(pool);
+    pool = NULL;
+}
+
+/* ---- feeding a block ------------------------------------------------ */
+
+typedef struct {
+    apr_size_t line_max;        /* 0 for the defaults below */
+    apr_size_t field_max;
+    int fields_max;
+    int strict;
+} limits;
+
+#define DEFAULT_LINE_MAX   8192
+#define DEFAULT_FIELD_MAX  8190
+#define DEFAULT_FIELDS_MAX 100
+
+#define NEVER ((apr_size_t)-1)
+
+/* What feeding a block gave. */
+typedef struct {
+    char *out;                  /* the bytes given on, rebuilt */
+    apr_size_t out_len;
+    apr_size_t done_at;         /* bytes read when done was first set */
+    int error;                  /* ex_scan() said EX_SCAN_ERROR */
+} fed;
+
+static void scan_start(ex_scan_t *sc, apr_pool_t *p, const limits *l)
+{
+    memset(sc, 0x5a, sizeof(*sc));      /* ex_scan_init sets the state */
+    sc->line_max = l->line_max ? l->line_max : DEFAULT_LINE_MAX;
+    sc->field_max = l->field_max ? l->field_max : DEFAULT_FIELD_MAX;
+    sc->fields_max = l->fields_max ? l->fields_max : DEFAULT_FIELDS_MAX;
+    sc->strict = l->strict;
+    ex_scan_init(sc, p);
+}
+
+/* Printable form of len bytes, for failure messages. */
+static const char *show(apr_pool_t *p, const char *s, apr_size_t len)
+{
+    char *out = apr_palloc(p, len * 4 + 1), *o = out;
+    apr_size_t i;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c == '\r') {
+            o += sprintf(o, "\\r");
+        }
+        else if (c == '\n') {
+            o += sprintf(o, "\\n");
+        }
+        else if (c == '\t') {
+            o += sprintf(o, "\\t");
+        }
+        else if (c < 0x20 || c >= 0x7f || c == '\\') {
+            o += sprintf(o, "\\x%02x", c);
+        }
+        else {
+            *o++ = (char)c;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Feed in[0..len) as the pieces ending at ends[0..n), each piece in a
+ * buffer of its own exact size, the way a caller must: give on
+ * sc->release bytes of sc->hold then the passed bytes, drop the dropped
+ * ones, stop at an error. */
+static void feed(ex_scan_t *sc, apr_pool_t *p, const char *in,
+                 apr_size_t len, const apr_size_t *ends, int n,
+                 const char *how, fed *r)
+{
+    apr_size_t start = 0;
+    int i;
+
+    r->out = apr_palloc(p, len + 1);
+    r->out_len = 0;
+    r->done_at = NEVER;
+    r->error = 0;
+
+    for (i = 0; i < n; i++) {
+        apr_size_t piece_len = ends[i] - start, off = 0;
+        char *piece = malloc(piece_len);
+
+        ck_assert_msg(piece_len > 0 && piece != NULL, "%s: bad split", how);
+        memcpy(piece, in + start, piece_len);
+        while (off < piece_len) {
+            apr_size_t left = piece_len - off, k;
+            ex_scan_act act;
+
+            k = ex_scan(sc, piece + off, left, &act);
+            ck_assert_msg(k >= 1 && k <= left,
+                          "%s: ex_scan took %lu of %lu bytes at %lu", how,
+                          (unsigned long)k, (unsigned long)left,
+                          (unsigned long)(start + off));
+            if (act == EX_SCAN_ERROR) {
+                free(piece);
+                r->error = 1;
+                return;
+            }
+            ck_assert_msg(act == EX_SCAN_PASS || act == EX_SCAN_DROP,
+                          "%s: unknown action %d", how, (int)act);
+            if (act == EX_SCAN_PASS) {
+                ck_assert_msg(sc->release <= EX_HOLD_MAX
+                              && r->out_len + sc->release + k <= len,
+                              "%s: more bytes given on than read", how);
+                memcpy(r->out + r->out_len, sc->hold, sc->release);
+                r->out_len += sc->release;
+                memcpy(r->out + r->out_len, piece + off, k);
+                r->out_len += k;
+            }
+            off += k;
+            if (sc->done && r->done_at == NEVER) {
+                r->done_at = start + off;
+            }
+        }
+        free(piece);
+        start = ends[i];
+    }
+}
+
+/* One way of cutting a block: checks what feeding it so gives. */
+typedef void (*split_check)(const void *tcase, const char *in,
+                            apr_size_t len, const apr_size_t *ends, int n,
+                            const char *how);
+
+/* A fixed-seed generator, so random cuts are the same on every run. */
+static apr_uint32_t rnd_next(apr_uint32_t *state)
+{
+    apr_uint32_t x = *state;
+
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return *state = x;
+}
+
+#define RANDOM_SPLITS 300
+
+static void every_split(const void *tcase, const char *in, apr_size_t len,
+                        split_check check)
+{
+    apr_size_t *ends = malloc((len + 1) * sizeof(*ends));
+    apr_uint32_t state = 0x9e3779b9;
+    apr_size_t cut, size;
+    char how[80];
+    int n, i;
+
+    ck_assert(ends != NULL);
+
+    ends[0] = len;
+    check(tcase, in, len, ends, 1, "one piece");
+
+    for (cut = 1; cut < len; cut++) {
+        ends[0] = cut;
+        ends[1] = len;
+        snprintf(how, sizeof(how), "cut at %lu", (unsigned long)cut);
+        check(tcase, in, len, ends, 2, how);
+    }
+
+    for (size = 1; size <= len; size++) {
+        apr_size_t end;
+
+        n = 0;
+        for (end = size; end < len; end += size) {
+            ends[n++] = end;
+        }
+        ends[n++] = len;
+        snprintf(how, sizeof(how), "pieces of %lu", (unsigned long)size);
+        check(tcase, in, len, ends, n, how);
+    }
+
+    for (i = 0; i < RANDOM_SPLITS; i++) {
+        apr_size_t end = 0;
+
+        n = 0;
+        while (end < len) {
+            apr_uint32_t r = rnd_next(&state);
+            apr_size_t step = 1 + r % (r & 0x100 ? 10 : (apr_uint32_t)len);
+
+            end = end + step < len ? end + step : len;
+            ends[n++] = end;
+        }
+        snprintf(how, sizeof(how), "random split %d", i);
+        check(tcase, in, len, ends, n, how);
+    }
+    free(ends);
+}
+
+/* ---- blocks that scan ----------------------------------------------- */
+
+typedef struct {
+    limits lim;
+    const char *head;           /* the header block */
+    const char *body;           /* what follows it, in the same pieces */
+    const char *out_head;       /* head without its Expect lines */
+    const char *value;          /* ex_scan_value(), NULL for none */
+    int fields;                 /* Expect lines */
+    int incomplete;             /* head lacks the empty line ending it */
+} pass_case;
+
+static void check_pass_split(const void *tcase, const char *in,
+                             apr_size_t len, const apr_size_t *ends, int n,
+                             const char *how)
+{
+    const pass_case *c = tcase;
+    apr_size_t head_len = strlen(c->head);
+    const char *want;
+    apr_size_t want_len;
+    apr_pool_t *p;
+    ex_scan_t sc;
+    fed r;
+
+    apr_pool_create(&p, pool);
+    want = apr_pstrcat(p, c->out_head, c->body, NULL);
+    want_len = strlen(want);
+    scan_start(&sc, p, &c->lim);
+    feed(&sc, p, in, len, ends, n, how, &r);
+
+    ck_assert_msg(!r.error, "%s: error \"%s\"", how, sc.error);
+    ck_assert_msg(r.out_len == want_len
+                  && memcmp(r.out, want, want_len) == 0,
+                  "%s: gave on \"%s\", not \"%s\"", how,
+                  show(p, r.out, r.out_len), show(p, want, want_len));
+    if (c->incomplete) {
+        ck_assert_msg(!sc.done, "%s: done before the block ends", how);
+    }
+    else {
+        ck_assert_msg(r.done_at == head_len,
+                      "%s: done set after %ld bytes, not %lu", how,
+                      r.done_at == NEVER ? -1L : (long)r.done_at,
+                      (unsigned long)head_len);
+    }
+    ck_assert_msg(sc.fields == c->fields, "%s: %d Expect lines, not %d",
+                  how, sc.fields, c->fields);
+    if (c->value == NULL) {
+        ck_assert_msg(ex_scan_value(&sc) == NULL,
+                      "%s: value \"%s\", not none", how, ex_scan_value(&sc));
+    }
+    else {
+        const char *value = ex_scan_value(&sc);
+
+        ck_assert_msg(value != NULL, "%s: no value", how);
+        ck_assert_msg(strcmp(value, c->value) == 0,
+                      "%s: value \"%s\", not \"%s\"", how,
+                      show(p, value, strlen(value)),
+                      show(p, c->value, strlen(c->value)));
+    }
+    apr_pool_destroy(p);
+}
+
+static void check_pass(const pass_case *c)
+{
+    const char *in = apr_pstrcat(pool, c->head, c->body, NULL);
+
+    every_split(c, in, strlen(in), check_pass_split);
+}
+
+START_TEST(expect_line_is_taken_and_the_rest_passes)
+{
+    static const pass_case c = {
+        { 0, 0, 0, 1 },
+        "GET / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
+        "Accept: */*\r\n\r\n",
+        "",
+        "GET / HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n",
+        "100-continue", 1, 0
+    };
+
+    check_pass(&c);
+}
+END_TEST
+
+START_TEST(bytes_after_the_block_pass_untouched)
+{
+    static const pass_case c = {
+        { 0, 0, 0, 1 },
+        "POST / HTTP/1.1\r\nExpect: 100-continue\r\n"
+        "Content-Length: 34\r\n\r\n",
+        "Expect: x\r\n\r\nEXPECT: y\r\n z\n\nExp",
+        "POST / HTTP/1.1\r\nContent-Length: 34\r\n\r\n",
+        "100-continue", 1, 0
+    };
+
+    check_pass(&c);
+}
+END_TEST
+
+START_TEST(expect_lines_of_any_case_merge_with_comma)
+{
+    static const pass_case c = {
+        { 0, 0, 0, 1 },
+        "GET / HTTP/1.1\r\nexpect: a\r\nHost: h\r\nEXPECT:b\r\n"
+        "eXpEcT:  \t c=\"d, e\"  \t\r\n\r\n",
+        "",
+        "GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+        "a, b, c=\"d, e\"", 3, 0
+    };
+
+    check_pass(&c);
+}
+END_TEST
+
+START_TEST(obs_fold_continues_the_expect_value_with_one_space)
+{
+    static const pass_case c = {
+        { 0, 0, 0, 1 },
+        "GET / HTTP/1.1\r\nExpect: a,\r\n  b \r\n\tc\t\r\nHost: h\r\n"
+        "Expect: d\r\n \t e\r\n\r\n",
+        "",
+        "GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+        "a, b c, d e", 2, 0
+    };
+
+    check_pass(&c);
+}
+END_TEST
+
+START_TEST(fold_after_a_non_expect_header_passes)
+{
+    static const pass_case c = {
+        { 0, 0, 0, 1 },
+        "GET / HTTP/1.1\r\n X-Lead: 0\r\nX-A: 1\r\n 2\r\nExpect: e\r\n"
+        " f\r\nX-B: 1\r\n\tg\r\n h\r\n\r\n",
+        "",
+        "GET / HTTP/1.1\r\n X-Lead: 0\r\nX-A: 1\r\n 2\r\nX-B: 1\r\n\tg\r\n"
+        " h\r\n\r\n",
+        "e f", 1, 0
+    };
+
+    check_pass(&c);
+}
+END_TEST
+
+START_TEST(look_alike_headers_pass_untouched)
+{
+    static const pass_case c = {
+        { 0, 0, 0, 1 },
+        "GET / HTTP/1.1\r\nExpected: x\r\nExpect-Foo: y\r\nX-Expect: z\r\n"
+        "Expec: q\r\nExpect : w\r\nExpect\t: v\r\nExpect\r\nExp\r\n"
+        "E\r\n\rExpect: r\r\nHost: a\r\n\r\n",
+        "",
+        "GET / HTTP/1.1\r\nExpected: x\r\nExpect-Foo: y\r\nX-Expect: z\r\n"
+        "Expec: q\r\nExpect : w\r\nExpect\t: v\r\nExpect\r\nExp\r\n"
+        "E\r\n\rExpect: r\r\nHost: a\r\n\r\n",
+        NULL, 0, 0
+    };
+
+    check_pass(&c);
+}
+END_TEST
+
+START_TEST(blank_lines_before_the_request_line_pass_and_do_not_end_the_block)
+{
+    static const pass_case c = {
+        { 0, 0, 0, 0 },
+        "\r\n\n\r\nGET / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n",
+        "x",
+        "\r\n\n\r\nGET / HTTP/1.1\r\n\r\n",
+        "100-continue", 1, 0
+    };
+
+    check_pass(&c);
+}
+END_TEST
+
+START_TEST(request_line_that_looks_like_expect_passes)
+{
+    static const pass_case c = {
+        { 0, 0, 0, 1 },
+        "\r\nExpect: / HTTP/1.1\r\nExpect: a\r\n\r\n",
+        "",
+        "\r\nExpect: / HTTP/1.1\r\n\r\n",
+        "a", 1, 0
+    };
+
+    check_pass(&c);
+}
+END_TEST
+
+START_TEST(no_expect_line_gives_no_value)
+{
+    static const pass_case c = {
+        { 0, 0, 0, 1 },
+        "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+        "Expect: a\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+        NULL, 0, 0
+    };
+
+    check_pass(&c);
+}
+END_TEST
+
+START_TEST(expect_with_empty_value_gives_empty_string)
+{
+    static const pass_case empty = {
+        { 0, 0, 0, 1 },
+        "GET / HTTP/1.1\r\nExpect:\r\n\r\n",
+        "",
+        "GET / HTTP/1.1\r\n\r\n",
+        "", 1, 0
+    };
+    static const pass_case blank = {
+        { 0, 0, 0, 1 },
+        "GET / HTTP/1.1\r\nExpect: \t \r\n\r\n",
+        "",
+        "GET / HTTP/1.1\r\n\r\n",
+        "", 1, 0
+    };
+
+    check_pass(&empty);
+    check_pass(&blank);
+}
+END_TEST
+
+START_TEST(bare_lf_lines_are_accepted_when_not_strict)
+{
+    static const pass_case c = {
+        { 0, 0, 0, 0 },
+        "GET / HTTP/1.1\nExpect: a\nHost: h\nExpect: b\r\n c\n\n",
+        "",
+        "GET / HTTP/1.1\nHost: h\n\n",
+        "a, b c", 2, 0
+    };
+
+    check_pass(&c);
+}
+END_TEST
+
+START_TEST(strict_leaves_bare_lf_of_other_lines_to_core)
+{
+    static const pass_case c = {
+        { 0, 0, 0, 1 },
+        "GET / HTTP/1.1\nHost: h\nExpect: a\r\n\n",
+        "",
+        "GET / HTTP/1.1\nHost: h\n\n",
+        "a", 1, 0
+    };
+
+    check_pass(&c);
+}
+END_TEST
+
+START_TEST(strict_keeps_htab_and_obs_text_in_a_value)
+{
+    static const pass_case c = {
+        { 0, 0, 0, 1 },
+        "GET / HTTP/1.1\r\nExpect: a\tb\x80\xff\r\n\r\n",
+        "",
+        "GET / HTTP/1.1\r\n\r\n",
+        "a\tb\x80\xff", 1, 0
+    };
+
+    check_pass(&c);
+}
+END_TEST
+
+START_TEST(ctl_in_a_value_is_kept_when_not_strict)
+{
+    static const pass_case c = {
+        { 0, 0, 0, 0 },
+        "GET / HTTP/1.1\r\nExpect: a\x01" "b\x7f" "c\r\n\r\n",
+        "",
+        "GET / HTTP/1.1\r\n\r\n",
+        "a\x01" "b\x7f" "c", 1, 0
+    };
+
+    check_pass(&c);
+}
+END_TEST
+
+START_TEST(incomplete_block_is_not_done)
+{
+    static const pass_case c = {
+        { 0, 0, 0, 1 },
+        "\r\nGET / HTTP/1.1\r\nExpect: a\r\nHost: a\r\nExpect: b\r\n",
+        "",
+        "\r\nGET / HTTP/1.1\r\nHost: a\r\n",
+        "a, b", 2, 1
+    };
+
+    check_pass(&c);
+}
+END_TEST
+
+START_TEST(expect_line_of_line_max_bytes_is_taken)
+{
+    /* "Expect: 0123456789\r\n" is 20 bytes; other lines are core's. */
+    static const pass_case c = {
+        { 20, 0, 0, 1 },
+        "GET /a-request-line-longer-than-the-limit HTTP/1.1\r\n"
+        "Expect: 0123456789\r\n"
+        "X-Long: a header line longer than the limit\r\n\r\n",
+        "",
+        "GET /a-request-line-longer-than-the-limit HTTP/1.1\r\n"
+        "X-Long: a header line longer than the limit\r\n\r\n",
+        "0123456789", 1, 0
+    };
+
+    check_pass(&c);
+}
+END_TEST
+
+START_TEST(folded_field_of_field_max_bytes_is_taken)
+{
+    /* "Expect: abcd fghij k" is 20 bytes. */
+    static const pass_case c = {
+        { 0, 20, 0, 1 },
+        "GET / HTTP/1.1\r\nExpect: abcd\r\n fghij\r\n\t k\t\r\n\r\n",
+        "",
+        "GET / HTTP/1.1\r\n\r\n",
+        "abcd fghij k", 1, 0
+    };
+
+    check_pass(&c);
+}
+END_TEST
+
+START_TEST(field_max_applies_to_each_field_not_the_merged_value)
+{
+    static const pass_case c = {
+        { 0, 20, 0, 1 },
+        "GET / HTTP/1.1\r\nExpect: abcd\r\n fghij\r\n"
+        "Expect: abcd\r\n fghij\r\n\r\n",
+        "",
+        "GET / HTTP/1.1\r\n\r\n",
+        "abcd fghij, abcd fghij", 2, 0
+    };
+
+    check_pass(&c);
+}
+END_TEST
+
+START_TEST(fields_max_expect_lines_are_taken)
+{
+    static const pass_case c = {
+        { 0, 0, 2, 1 },
+        "GET / HTTP/1.1\r\nExpect: a\r\nHost: h\r\nExpect: b\r\n c\r\n\r\n",
+        "",
+        "GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+        "a, b c", 2, 0
+    };
+
+    check_pass(&c);
+}
+END_TEST
+
+/* ---- the hold, step by step ----------------------------------------- */
+
+START_TEST(held_line_start_is_released_before_the_passed_bytes)
+{
+    static const limits lim = { 0, 0, 0, 1 };
+    ex_scan_t sc;
+    ex_scan_act act;
+
+    scan_start(&sc, pool, &lim);
+    ck_assert_uint_eq(ex_scan(&sc, "GET / HTTP/1.1\r\n", 16, &act), 16);
+    ck_assert_int_eq(act, EX_SCAN_PASS);
+    ck_assert_uint_eq(sc.release, 0);
+
+    ck_assert_uint_eq(ex_scan(&sc, "Exp", 3, &act), 3);
+    ck_assert_int_eq(act, EX_SCAN_DROP);
+
+    ck_assert_uint_eq(ex_scan(&sc, "ected: x\r\nHost", 14, &act), 10);
+    ck_assert_int_eq(act, EX_SCAN_PASS);
+    ck_assert_uint_eq(sc.release, 3);
+    ck_assert_mem_eq(sc.hold, "Exp", 3);
+
+    ck_assert_uint_eq(ex_scan(&sc, "Host: a\r\n", 9, &act), 9);
+    ck_assert_int_eq(act, EX_SCAN_PASS);
+    ck_assert_uint_eq(sc.release, 0);
+}
+END_TEST
+
+START_TEST(held_line_start_of_an_expect_line_is_not_released)
+{
+    static const limits lim = { 0, 0, 0, 1 };
+    ex_scan_t sc;
+    ex_scan_act act;
+
+    scan_start(&sc, pool, &lim);
+    ck_assert_uint_eq(ex_scan(&sc, "GET / HTTP/1.1\r\n", 16, &act), 16);
+    ck_assert_uint_eq(ex_scan(&sc, "exp", 3, &act), 3);
+    ck_assert_int_eq(act, EX_SCAN_DROP);
+    ck_assert_uint_eq(ex_scan(&sc, "EC", 2, &act), 2);
+    ck_assert_int_eq(act, EX_SCAN_DROP);
+    ck_assert_uint_eq(ex_scan(&sc, "t: a\r\n\r\nbody", 12, &act), 6);
+    ck_assert_int_eq(act, EX_SCAN_DROP);
+    ck_assert_int_eq(sc.done, 0);
+    ck_assert_uint_eq(ex_scan(&sc, "\r\nbody", 6, &act), 2);
+    ck_assert_int_eq(act, EX_SCAN_PASS);
+    ck_assert_uint_eq(sc.release, 0);
+    ck_assert_int_eq(sc.done, 1);
+    ck_assert_uint_eq(ex_scan(&sc, "body", 4, &act), 4);
+    ck_assert_int_eq(act, EX_SCAN_PASS);
+    ck_assert_pstr_eq(ex_scan_value(&sc), "a");
+}
+END_TEST
+
+START_TEST(held_cr_is_released_with_the_empty_line)
+{
+    static const limits lim = { 0, 0, 0, 1 };
+    ex_scan_t sc;
+    ex_scan_act act;
+
+    scan_start(&sc, pool, &lim);
+    ck_assert_uint_eq(ex_scan(&sc, "GET / HTTP/1.1\r\n", 16, &act), 16);
+    ck_assert_uint_eq(ex_scan(&sc, "\r", 1, &act), 1);
+    ck_assert_int_eq(act, EX_SCAN_DROP);
+    ck_assert_int_eq(sc.done, 0);
+    ck_assert_uint_eq(ex_scan(&sc, "\nbody", 5, &act), 1);
+    ck_assert_int_eq(act, EX_SCAN_PASS);
+    ck_assert_uint_eq(sc.release, 1);
+    ck_assert_mem_eq(sc.hold, "\r", 1);
+    ck_assert_int_eq(sc.done, 1);
+}
+END_TEST
+
+/* ---- blocks that do not scan ---------------------------------------- */
+
+typedef struct {
+    limits lim;
+    const char *in;
+    apr_size_t len;
+    int status;                 /* EX_SCAN_TOO_LONG or EX_SCAN_MALFORMED */
+    const char *out;            /* the block without its Expect lines:
+                                 * what is given on must start it */
+} error_case;
+
+static void check_error_split(const void *tcase, const char *in,
+                              apr_size_t len, const apr_size_t *ends, int n,
+                              const char *how)
+{
+    const error_case *c = tcase;
+    apr_pool_t *p;
+    ex_scan_t sc;
+    fed r;
+
+    apr_pool_create(&p, pool);
+    scan_start(&sc, p, &c->lim);
+    feed(&sc, p, in, len, ends, n, how, &r);
+
+    ck_assert_msg(r.error, "%s: no error; gave on \"%s\"", how,
+                  show(p, r.out, r.out_len));
+    ck_assert_msg(sc.error != NULL, "%s: error without a reason", how);
+    ck_assert_msg(sc.status == c->status, "%s: status %d, not %d (%s)",
+                  how, sc.status, c->status, sc.error);
+    ck_assert_msg(!sc.done, "%s: done despite the error", how);
+    ck_assert_msg(r.out_len <= strlen(c->out)
+                  && memcmp(r.out, c->out, r.out_len) == 0,
+                  "%s: gave on \"%s\"", how, show(p, r.out, r.out_len));
+    apr_pool_destroy(p);
+}
+
+static void check_error(const error_case *c)
+{
+    every_split(c, c->in, c->len, check_error_split);
+}
+
+#define BLOCK(lit) lit, sizeof(lit) - 1
+
+START_TEST(strict_refuses_bare_lf_in_an_expect_line)
+{
+    static const error_case line = {
+        { 0, 0, 0, 1 },
+        BLOCK("GET / HTTP/1.1\r\nExpect: a\nHost: h\r\n\r\n"),
+        EX_SCAN_MALFORMED,
+        "GET / HTTP/1.1\r\nHost: h\r\n\r\n"
+    };
+    static const error_case fold = {
+        { 0, 0, 0, 1 },
+        BLOCK("GET / HTTP/1.1\r\nExpect: a\r\n b\n\r\n"),
+        EX_SCAN_MALFORMED,
+        "GET / HTTP/1.1\r\n\r\n"
+    };
+
+    check_error(&line);
+    check_error(&fold);
+}
+END_TEST
+
+START_TEST(nul_in_an_expect_line_is_malformed)
+{
+    static const error_case strict = {
+        { 0, 0, 0, 1 },
+        BLOCK("GET / HTTP/1.1\r\nExpect: a\0b\r\n\r\n"),
+        EX_SCAN_MALFORMED,
+        "GET / HTTP/1.1\r\n\r\n"
+    };
+    static const error_case lenient = {
+        { 0, 0, 0, 0 },
+        BLOCK("GET / HTTP/1.1\r\nExpect: a\0b\r\n\r\n"),
+        EX_SCAN_MALFORMED,
+        "GET / HTTP/1.1\r\n\r\n"
+    };
+    static const error_case at_end = {
+        { 0, 0, 0, 0 },
+        BLOCK("GET / HTTP/1.1\r\nExpect: a\0\r\n\r\n"),
+        EX_SCAN_MALFORMED,
+        "GET / HTTP/1.1\r\n\r\n"
+    };
+    static const error_case fold = {
+        { 0, 0, 0, 0 },
+        BLOCK("GET / HTTP/1.1\r\nExpect: a\r\n \0\r\n\r\n"),
+        EX_SCAN_MALFORMED,
+        "GET / HTTP/1.1\r\n\r\n"
+    };
+
+    check_error(&strict);
+    check_error(&lenient);
+    check_error(&at_end);
+    check_error(&fold);
+}
+END_TEST
+
+START_TEST(strict_refuses_ctl_in_an_expect_value)
+{
+    static const error_case soh = {
+        { 0, 0, 0, 1 },
+        BLOCK("GET / HTTP/1.1\r\nExpect: a\x01" "b\r\n\r\n"),
+        EX_SCAN_MALFORMED,
+        "GET / HTTP/1.1\r\n\r\n"
+    };
+    static const error_case del = {
+        { 0, 0, 0, 1 },
+        BLOCK("GET / HTTP/1.1\r\nExpect: a\x7f\r\n\r\n"),
+        EX_SCAN_MALFORMED,
+        "GET / HTTP/1.1\r\n\r\n"
+    };
+    static const error_case cr = {
+        { 0, 0, 0, 1 },
+        BLOCK("GET / HTTP/1.1\r\nExpect: a\rb\r\n\r\n"),
+        EX_SCAN_MALFORMED,
+        "GET / HTTP/1.1\r\n\r\n"
+    };
+    static const error_case fold = {
+        { 0, 0, 0, 1 },
+        BLOCK("GET / HTTP/1.1\r\nExpect: a\r\n b\x1f\r\n\r\n"),
+        EX_SCAN_MALFORMED,
+        "GET / HTTP/1.1\r\n\r\n"
+    };
+
+    check_error(&soh);
+    check_error(&del);
+    check_error(&cr);
+    check_error(&fold);
+}
+END_TEST
+
+START_TEST(cr_vt_ff_in_an_expect_value_are_malformed_even_when_not_strict)
+{
+    static const error_case cr = {
+        { 0, 0, 0, 0 },
+        BLOCK("GET / HTTP/1.1\r\nExpect: a\rb\r\n\r\n"),
+        EX_SCAN_MALFORMED,
+        "GET / HTTP/1.1\r\n\r\n"
+    };
+    static const error_case vt = {
+        { 0, 0, 0, 0 },
+        BLOCK("GET / HTTP/1.1\r\nExpect: a\vb\n\n"),
+        EX_SCAN_MALFORMED,
+        "GET / HTTP/1.1\r\n\n"
+    };
+    static const error_case ff = {
+        { 0, 0, 0, 0 },
+        BLOCK("GET / HTTP/1.1\r\nExpect: a\r\n \fb\r\n\r\n"),
+        EX_SCAN_MALFORMED,
+        "GET / HTTP/1.1\r\n\r\n"
+    };
+
+    check_error(&cr);
+    check_error(&vt);
+    check_error(&ff);
+}
+END_TEST
+
+START_TEST(expect_line_longer_than_line_max_is_too_long)
+{
+    /* "Expect: 0123456789a\r\n" is 21 bytes. */
+    static const error_case one_over = {
+        { 20, 0, 0, 1 },
+        BLOCK("GET / HTTP/1.1\r\nExpect: 0123456789a\r\n\r\n"),
+        EX_SCAN_TOO_LONG,
+        "GET / HTTP/1.1\r\n\r\n"
+    };
+    static const error_case no_lf = {
+        { 20, 0, 0, 0 },
+        BLOCK("GET / HTTP/1.1\r\nExpect: 0123456789012345678901234567890"),
+        EX_SCAN_TOO_LONG,
+        "GET / HTTP/1.1\r\n"
+    };
+    static const error_case fold = {
+        { 20, 0, 0, 1 },
+        BLOCK("GET / HTTP/1.1\r\nExpect: a\r\n 0123456789012345678\r\n\r\n"),
+        EX_SCAN_TOO_LONG,
+        "GET / HTTP/1.1\r\n\r\n"
+    };
+
+    check_error(&one_over);
+    check_error(&no_lf);
+    check_error(&fold);
+}
+END_TEST
+
+START_TEST(folded_field_longer_than_field_max_is_too_long)
+{
+    /* "Expect: abcd fghij kl" is 21 bytes. */
+    static const error_case c = {
+        { 0, 20, 0, 1 },
+        BLOCK("GET / HTTP/1.1\r\nExpect: abcd\r\n fghij\r\n kl\r\n\r\n"),
+        EX_SCAN_TOO_LONG,
+        "GET / HTTP/1.1\r\n\r\n"
+    };
+
+    check_error(&c);
+}
+END_TEST
+
+START_TEST(more_expect_lines_than_fields_max_is_an_error)
+{
+    static const error_case c = {
+        { 0, 0, 2, 1 },
+        BLOCK("GET / HTTP/1.1\r\nExpect: a\r\nHost: h\r\nExpect: b\r\n"
+              "Expect: c\r\n\r\n"),
+        EX_SCAN_MALFORMED,
+        "GET / HTTP/1.1\r\nHost: h\r\n\r\n"
+    };
+
+    check_error(&c);
+}
+END_TEST
+
+START_TEST(whitespace_only_fold_of_an_expect_line_is_malformed)
+{
+    static const error_case strict = {
+        { 0, 0, 0, 1 },
+        BLOCK("GET / HTTP/1.1\r\nExpect: a\r\n \t \r\n\r\n"),
+        EX_SCAN_MALFORMED,
+        "GET / HTTP/1.1\r\n\r\n"
+    };
+    static const error_case lenient = {
+        { 0, 0, 0, 0 },
+        BLOCK("GET / HTTP/1.1\r\nExpect: a\r\n \n\r\n"),
+        EX_SCAN_MALFORMED,
+        "GET / HTTP/1.1\r\n\r\n"
+    };
+
+    check_error(&strict);
+    check_error(&lenient);
+}
+END_TEST
+
+TCase *scan_tcase(void)
+{
+    TCase *tc = tcase_create("scan");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+
+    tcase_add_test(tc, expect_line_is_taken_and_the_rest_passes);
+    tcase_add_test(tc, bytes_after_the_block_pass_untouched);
+    tcase_add_test(tc, expect_lines_of_any_case_merge_with_comma);
+    tcase_add_test(tc, obs_fold_continues_the_expect_value_with_one_space);
+    tcase_add_test(tc, fold_after_a_non_expect_header_passes);
+    tcase_add_test(tc, look_alike_headers_pass_untouched);
+    tcase_add_test(tc,
+        blank_lines_before_the_request_line_pass_and_do_not_end_the_block);
+    tcase_add_test(tc, request_line_that_looks_like_expect_passes);
+    tcase_add_test(tc, no_expect_line_gives_no_value);
+    tcase_add_test(tc, expect_with_empty_value_gives_empty_string);
+    tcase_add_test(tc, bare_lf_lines_are_accepted_when_not_strict);
+    tcase_add_test(tc, strict_leaves_bare_lf_of_other_lines_to_core);
+    tcase_add_test(tc, strict_keeps_htab_and_obs_text_in_a_value);
+    tcase_add_test(tc, ctl_in_a_value_is_kept_when_not_strict);
+    tcase_add_test(tc, incomplete_block_is_not_done);
+    tcase_add_test(tc, expect_line_of_line_max_bytes_is_taken);
+    tcase_add_test(tc, folded_field_of_field_max_bytes_is_taken);
+    tcase_add_test(tc, field_max_applies_to_each_field_not_the_merged_value);
+    tcase_add_test(tc, fields_max_expect_lines_are_taken);
+
+    tcase_add_test(tc, held_line_start_is_released_before_the_passed_bytes);
+    tcase_add_test(tc, held_line_start_of_an_expect_line_is_not_released);
+    tcase_add_test(tc, held_cr_is_released_with_the_empty_line);
+
+    tcase_add_test(tc, strict_refuses_bare_lf_in_an_expect_line);
+    tcase_add_test(tc, nul_in_an_expect_line_is_malformed);
+    tcase_add_test(tc, strict_refuses_ctl_in_an_expect_value);
+    tcase_add_test(tc,
+        cr_vt_ff_in_an_expect_value_are_malformed_even_when_not_strict);
+    tcase_add_test(tc, expect_line_longer_than_line_max_is_too_long);
+    tcase_add_test(tc, folded_field_longer_than_field_max_is_too_long);
+    tcase_add_test(tc, more_expect_lines_than_fields_max_is_an_error);
+    tcase_add_test(tc, whitespace_only_fold_of_an_expect_line_is_malformed);
+    return tc;
+}

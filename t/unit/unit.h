@@ -1,0 +1,11 @@
+/* mod_expect unit tests: one TCase per source file of the pure part. */
+#ifndef UNIT_H
+#define UNIT_H
+
+#include <check.h>
+
+TCase *field_tcase(void);       /* expect_field.c */
+TCase *policy_tcase(void);      /* expect_policy.c */
+TCase *scan_tcase(void);        /* expect_scan.c */
+
+#endif /* UNIT_H */
