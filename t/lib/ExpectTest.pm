@@ -1,0 +1,160 @@
+package ExpectTest;
+
+# Raw HTTP/1.x over a socket, for the tests where what matters is on the
+# wire: an interim 100 present or absent, a final answer while the client
+# still withholds its body, whether the server keeps or closes the
+# connection, pipelining.
+
+use strict;
+use warnings FATAL => 'all';
+
+use Exporter 'import';
+use IO::Select ();
+use Time::HiRes qw(time);
+use Apache::TestRequest ();
+use Test::More ();
+
+our @EXPORT = qw(connect_to send_raw read_response closed_by_server
+                 request exchange check);
+
+# is() or like(), by what is wanted.
+sub check {
+    my ($got, $want, $name) = @_;
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    return ref $want eq 'Regexp' ? Test::More::like($got, $want, $name)
+                                 : Test::More::is($got, $want, $name);
+}
+
+# A socket to the test server (or to one of its virtual hosts).
+sub connect_to {
+    my $vhost = shift;
+    my $sock = Apache::TestRequest::vhost_socket($vhost)
+        or die "cannot connect to the test server: $!";
+    $sock->autoflush(1);
+    binmode $sock;
+    ${*$sock}{expect_buf} = '';
+    return $sock;
+}
+
+sub send_raw {
+    my ($sock, $data) = @_;
+    local $SIG{PIPE} = 'IGNORE';
+    my $off = 0;
+    while ($off < length $data) {
+        my $n = syswrite($sock, $data, length($data) - $off, $off);
+        return 0 unless defined $n;
+        $off += $n;
+    }
+    return 1;
+}
+
+# Read more bytes into the socket's buffer; 0 on EOF or timeout.
+sub fill {
+    my ($sock, $deadline) = @_;
+    my $left = $deadline - time;
+    return 0 if $left <= 0;
+    return 0 unless IO::Select->new($sock)->can_read($left);
+    my $n = sysread($sock, my $chunk, 65536);
+    return 0 unless $n;
+    ${*$sock}{expect_buf} .= $chunk;
+    return 1;
+}
+
+# Read one response, interim or final, within $opt{timeout} seconds
+# (default 5).  Returns undef when none arrives, else a hash:
+#   status, reason, headers (lower-case name => value, repeated ones
+#   joined with ", "), body, head_only.
+sub read_response {
+    my ($sock, %opt) = @_;
+    my $deadline = time + ($opt{timeout} // 5);
+    my $buf = \${*$sock}{expect_buf};
+
+    until ($$buf =~ /\r?\n\r?\n/) {
+        return undef unless fill($sock, $deadline);
+    }
+    $$buf =~ s/^(.*?)\r?\n\r?\n//s;
+    my ($status_line, @lines) = split /\r?\n/, $1;
+    my ($status, $reason) = $status_line =~ m{^HTTP/\d\.\d (\d{3}) ?(.*)$}
+        or die "not a status line: $status_line";
+    my %h;
+    for (@lines) {
+        my ($k, $v) = /^([^:]+):\s*(.*?)\s*$/ or next;
+        $k = lc $k;
+        $h{$k} = exists $h{$k} ? "$h{$k}, $v" : $v;
+    }
+    my $res = { status => $status, reason => $reason, headers => \%h,
+                body => '' };
+    return $res if $status < 200 || $status == 204 || $status == 304
+                   || $opt{head};
+
+    if (($h{'transfer-encoding'} // '') =~ /chunked/i) {
+        for (;;) {
+            my ($line, $size);
+            until (($line, $size) = $$buf =~ /^(([0-9a-fA-F]+)[^\r\n]*\r\n)/) {
+                return undef unless fill($sock, $deadline);
+            }
+            $size = hex $size;
+            my $need = length($line) + $size + 2;
+            while (length $$buf < $need) {
+                return undef unless fill($sock, $deadline);
+            }
+            $res->{body} .= substr($$buf, length($line), $size);
+            substr($$buf, 0, $need) = '';
+            last if $size == 0;
+        }
+    }
+    elsif (defined $h{'content-length'}) {
+        while (length $$buf < $h{'content-length'}) {
+            return undef unless fill($sock, $deadline);
+        }
+        $res->{body} = substr($$buf, 0, $h{'content-length'}, '');
+    }
+    else {
+        1 while fill($sock, $deadline);
+        $res->{body} = $$buf;
+        $$buf = '';
+    }
+    return $res;
+}
+
+# Did the server close the connection (EOF) within $timeout seconds,
+# without sending anything more?
+sub closed_by_server {
+    my ($sock, $timeout) = @_;
+    my $deadline = time + ($timeout // 5);
+    my $before = length ${*$sock}{expect_buf};
+    while (time < $deadline) {
+        return 0 unless IO::Select->new($sock)->can_read($deadline - time);
+        my $n = sysread($sock, my $chunk, 65536);
+        return 1 if defined $n && $n == 0;
+        return 1 if !defined $n;            # reset counts as closed
+        ${*$sock}{expect_buf} .= $chunk;
+        return 0 if length ${*$sock}{expect_buf} > $before;
+    }
+    return 0;
+}
+
+# A request head: request("POST", "/up", ["Expect: 100-continue", ...])
+sub request {
+    my ($method, $path, $headers, %opt) = @_;
+    my $proto = $opt{proto} // 'HTTP/1.1';
+    my $head = "$method $path $proto\r\nHost: 127.0.0.1\r\n";
+    $head .= "$_\r\n" for @$headers;
+    return "$head\r\n";
+}
+
+# Send a request head, wait up to $opt{wait} seconds for an interim 100,
+# send the body, read the final response.  Returns (interim, final): the
+# interim response or undef, and the final one.  When the final response
+# comes before the body was sent, the body is not sent at all.
+sub exchange {
+    my ($sock, $head, $body, %opt) = @_;
+    send_raw($sock, $head);
+    my $first = read_response($sock, timeout => $opt{wait} // 5);
+    return (undef, undef) unless $first;
+    return (undef, $first) if $first->{status} >= 200;
+    send_raw($sock, $body) if defined $body;
+    return ($first, read_response($sock, timeout => $opt{timeout} // 5));
+}
+
+1;
