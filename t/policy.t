@@ -1,0 +1,153 @@
+# ExpectAllow and ExpectPolicy in one scope each, EXPECT_STATUS, what the
+# application and later modules see, and the log lines.
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test qw(-withtestmore);
+use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
+use lib 't/lib';
+use ExpectTest;
+
+plan tests => 45;
+
+my $body = "payload";
+my $cl = "Content-Length: " . length $body;
+
+# POST with Content-Length: 0 and the given Expect value; the response.
+sub post {
+    my ($path, $expect, @more) = @_;
+    my $s = connect_to();
+    send_raw($s, request(POST => $path, ["Expect: $expect", "Content-Length: 0",
+                                         @more]));
+    return read_response($s) || { status => 'none', headers => {}, body => '' };
+}
+
+# --- strict, the defaults ------------------------------------------------
+my $r = post('/up', 'x-foo');
+is $r->{status}, 417, 'default policy: an unknown expectation gets 417';
+is $r->{headers}{'x-expect-status'}, 'rejected', 'EXPECT_STATUS rejected';
+
+$r = post('/up', '100-continue, x-foo');
+is $r->{status}, 417, 'strict: one refused member refuses the request';
+
+$r = post('/up', '100-CONTINUE');
+is $r->{status}, 200, 'names are matched case-insensitively';
+is $r->{headers}{'x-expect-status'}, 'met', 'EXPECT_STATUS met';
+is $r->{headers}{'x-seen-expect'}, '100-CONTINUE',
+    'a met field reaches the application unchanged';
+
+# --- ExpectAllow ----------------------------------------------------------
+$r = post('/ext', 'x-foo');
+is $r->{status}, 200, 'ExpectAllow: an extension expectation is met';
+$r = post('/ext', 'X-FOO=1;a="b, c", x-bar');
+is $r->{status}, 200, 'matched on the name, whatever the value and parameters';
+is $r->{headers}{'x-seen-expect'}, 'X-FOO=1;a="b, c", x-bar',
+    '... and the application sees the field as sent';
+$r = post('/ext', 'x-baz');
+is $r->{status}, 417, 'ExpectAllow: a name not listed gets 417';
+
+$r = post('/none', 'x-foo');
+is $r->{status}, 417, 'ExpectAllow none: everything gets 417';
+
+# --- lenient -------------------------------------------------------------
+$r = post('/lenient', '100-continue, x-foo, 100-continue,');
+is $r->{status}, 200, 'lenient: the request goes on';
+is $r->{headers}{'x-seen-expect'}, '100-continue, 100-continue',
+    'lenient: the application sees only the kept members';
+is $r->{headers}{'x-expect-status'}, 'ignored', 'EXPECT_STATUS ignored';
+is $r->{headers}{'x-setenvif'}, 'ignored',
+    'a later header_parser hook (SetEnvIf) sees the outcome';
+is $r->{headers}{'x-rewrite'}, 'ignored', 'mod_rewrite sees the outcome';
+
+$r = post('/lenient', 'x-foo');
+is $r->{status}, 200, 'lenient: nothing kept, the request goes on';
+ok !exists $r->{headers}{'x-seen-expect'},
+    'lenient: no Expect header when no member is kept';
+
+$r = post('/lenient', 'foo bar');
+is $r->{status}, 200, 'lenient: a malformed field is dropped whole';
+ok !exists $r->{headers}{'x-seen-expect'}, '... and the application sees none';
+is $r->{headers}{'x-expect-status'}, 'ignored', '... EXPECT_STATUS ignored';
+
+$r = post('/lenient', '100-continue');
+is $r->{headers}{'x-expect-status'}, 'met', 'lenient: nothing dropped is met';
+is $r->{headers}{'x-setenvif'}, 'met', '... SetEnvIf sees met';
+
+{
+    # 100-continue dropped: no interim response, the body is read as usual
+    my $s = connect_to();
+    send_raw($s, request(POST => '/lenient-none', ["Expect: 100-continue", $cl]));
+    my $early = read_response($s, timeout => 1);
+    ok !defined $early, 'lenient, 100-continue dropped: no interim 100';
+    send_raw($s, $body);
+    my $res = read_response($s);
+    is $res && $res->{body}, $body, '... and the body is read';
+    is $res && $res->{headers}{'x-expect-status'}, 'ignored',
+        '... EXPECT_STATUS ignored';
+    unlike $res && $res->{headers}{connection} // '', qr/close/i,
+        '... and the connection is kept';
+}
+
+# --- what a CGI application sees ------------------------------------------
+{
+    my $s = connect_to();
+    my ($interim, $final) = exchange($s,
+        request(POST => '/cgi-lenient', ["Expect: x-other, x-foo, 100-continue",
+                                         $cl]), $body);
+    is $interim && $interim->{status}, 100,
+        'CGI, lenient: the kept 100-continue still gets its interim 100';
+    my $b = $final ? $final->{body} : '';
+    like $b, qr/^HTTP_EXPECT=x-foo, 100-continue$/m,
+        'CGI: HTTP_EXPECT holds the kept members';
+    like $b, qr/^EXPECT_STATUS=ignored$/m, 'CGI: EXPECT_STATUS in its environment';
+    like $b, qr/^BODY=\Q$body\E$/m, 'CGI: the body';
+}
+{
+    my $s = connect_to();
+    my ($interim, $final) = exchange($s,
+        request(POST => '/cgi/echo.cgi', ["Expect: 100-continue", $cl]), $body);
+    my $b = $final ? $final->{body} : '';
+    like $b, qr/^EXPECT_STATUS=met$/m, 'CGI: EXPECT_STATUS met';
+    like $b, qr/^HTTP_EXPECT=100-continue$/m, 'CGI: HTTP_EXPECT as sent';
+}
+
+# --- the default 417 page: error-notes, escaped -----------------------------
+$r = post('/up', q{x&y'z});
+like $r->{body}, qr/The expectation "x&amp;y'z" cannot be met/,
+    'the default 417 page names the refused expectation, HTML-escaped';
+unlike $r->{body}, qr/x&y/, 'nothing of the field is printed unescaped';
+$r = post('/up', 'a <b>');
+like $r->{body}, qr/The Expect field is malformed/,
+    'the default 417 page says when the field is malformed';
+unlike $r->{body}, qr/<b>/, '... without echoing markup';
+
+# --- access log and error log ----------------------------------------------
+{
+    t_start_error_log_watch();
+    post('/up', 'x-logged');
+    post('/lenient', 'x-dropped, 100-continue');
+    post('/up', 'x-one, x-two=1');
+    my @log = t_finish_error_log_watch();
+    my $log = join '', @log;
+    like $log, qr/\[expect:info\].*refused expectation "x-logged" for \/up/,
+        'info: a line per refused member, with the URI';
+    like $log, qr/\[expect:info\].*dropped expectation "x-dropped" for \/lenient/,
+        'info: a line per dropped member';
+    is scalar(() = $log =~ /refused expectation "x-(?:one|two=1)"/g), 2,
+        'info: one line for each refused member';
+    like $log, qr/\[expect:debug\].*parsed into 2 member/,
+        'debug: the parse';
+    like $log, qr/\[expect:debug\].*Expect for \/up: rejected/,
+        'debug: the decision';
+    unlike $log, qr/AH\d{5}.*expect/i, 'no AH numbers of our own';
+}
+
+{
+    my $log = Apache::Test::vars('t_logs') . '/access_log';
+    open my $fh, '<', $log or die "$log: $!";
+    my @lines = <$fh>;
+    ok((grep { m{"POST /up HTTP/1.1" 417 expect=rejected} } @lines),
+       '%{EXPECT_STATUS}e in the access log: rejected');
+    ok((grep { m{"POST /lenient HTTP/1.1" 200 expect=ignored} } @lines),
+       '%{EXPECT_STATUS}e in the access log: ignored');
+}
