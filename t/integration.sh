@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs the Apache::Test suite against Debian's apache2 and the freshly
 # built module, under the MPM given ($1: event, worker or prefork); any
-# further arguments (test files) go to t/TEST.PL.
+# further arguments (test files) go to t/TEST.PL.  EXPECT_HTTPD names
+# another httpd binary or wrapper (the sanitizer run uses one).
 #
 # Apache::Test refuses to run as root, so as root the suite runs as
 # "nobody" on a copy of the tree that nobody owns.  Whatever happens, the
@@ -35,7 +36,7 @@ trap 'exit 1' INT TERM
 
 $run_as perl t/TEST.PL -clean >/dev/null 2>&1
 $run_as perl t/TEST.PL -servername 127.0.0.1 -port select \
-    -httpd /usr/sbin/apache2 -apxs "$(command -v apxs)" \
+    -httpd "${EXPECT_HTTPD:-/usr/sbin/apache2}" -apxs "$(command -v apxs)" \
     -httpd_conf /dev/null -defines "MPM_$mpm" "$@"
 status=$?
 
