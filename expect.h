@@ -7,6 +7,8 @@
  *   expect_policy.c  decides what a scope does with the parsed members
  *   expect_scan.c    finds Expect lines in an HTTP/1.x header block as it
  *                    is read, in pieces of any size
+ *   expect_counters.c counts what the decisions were, in memory shared by
+ *                    every process and thread, without locks
  */
 #ifndef EXPECT_H
 #define EXPECT_H
@@ -144,5 +146,47 @@ apr_size_t ex_scan(ex_scan_t *sc, const char *data, apr_size_t len,
 /* The Expect field's value, every line merged with ", " as httpd merges
  * repeated fields, or NULL when the block had no Expect line. */
 const char *ex_scan_value(const ex_scan_t *sc);
+
+
+/* ---- counters -------------------------------------------------------- */
+
+/* Names counted one by one: the first ones seen, in the order seen; the
+ * rest, and names too long for a slot, are counted together. */
+#define EX_NAMES_MAX 16
+#define EX_NAME_SIZE 32         /* with the NUL: names of up to 31 bytes */
+
+typedef struct {
+    volatile apr_uint32_t state;  /* see expect_counters.c */
+    char name[EX_NAME_SIZE];      /* lower case */
+    volatile apr_uint64_t count;
+} ex_name_slot;
+
+/* Lives in shared memory: only atomic operations touch it. */
+typedef struct {
+    volatile apr_uint64_t requests;     /* judged requests with Expect */
+    volatile apr_uint64_t met;
+    volatile apr_uint64_t rejected;
+    volatile apr_uint64_t ignored;
+    volatile apr_uint64_t continue_100; /* with a 100-continue member */
+    volatile apr_uint64_t malformed;
+    volatile apr_uint64_t would_reject; /* members (or malformed fields)
+                                         * lenient dropped: strict would
+                                         * have refused them */
+    volatile apr_uint64_t other_names;  /* members not in names[] */
+    ex_name_slot names[EX_NAMES_MAX];
+} ex_counters;
+
+/* Zero the counters (before any other process or thread can see them). */
+void ex_counters_init(ex_counters *c);
+
+/* Count one judged request. */
+void ex_count(ex_counters *c, const ex_field *field, const ex_decision *d);
+
+/* Count one member of that name. */
+void ex_count_name(ex_counters *c, const char *name, apr_size_t len);
+
+/* The name of slot i (0 <= i < EX_NAMES_MAX), or NULL when the slot is
+ * not in use (yet). */
+const char *ex_counted_name(ex_counters *c, int i);
 
 #endif /* EXPECT_H */

@@ -9,8 +9,8 @@
  * hook where <Directory>, <Location>, <If> and .htaccess are merged.
  * README.md ("How it works") tells the whole story.
  *
- * The parser, the policy and the header line scanner are in expect_*.c,
- * which know nothing of httpd.
+ * The parser, the policy, the header line scanner and the counters are in
+ * expect_*.c, which know nothing of httpd.
  */
 #include "httpd.h"
 #include "http_config.h"
@@ -19,7 +19,11 @@
 #include "http_protocol.h"
 #include "http_request.h"
 #include "util_filter.h"
+#include "mod_status.h"
 
+#include "apr_atomic.h"
+#include "apr_optional_hooks.h"
+#include "apr_shm.h"
 #include "apr_strings.h"
 
 #include "expect.h"
@@ -45,6 +49,9 @@ static ap_filter_rec_t *expect_in_handle;
 
 /* ExpectAllow's default: what core meets. */
 static apr_array_header_t *default_allow;
+
+/* Server-wide counters, in shared memory; NULL if it could not be had. */
+static ex_counters *counters;
 
 static void *create_dir_config(apr_pool_t *p, char *dir)
 {
@@ -371,6 +378,9 @@ static int expect_header_parser(request_rec *r)
                                               : EX_POLICY_STRICT,
               r->proto_num >= HTTP_VERSION(1, 1), &d);
     apr_table_setn(r->subprocess_env, "EXPECT_STATUS", status[d.outcome]);
+    if (counters) {
+        ex_count(counters, &er->field, &d);
+    }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                   "Expect for %s: %s (%d refused%s)",
                   ap_escape_logitem(r->pool, r->uri), status[d.outcome],
@@ -411,6 +421,113 @@ static int expect_header_parser(request_rec *r)
     }
 }
 
+/* The counters are made once per parent process and kept in its pool, so
+ * that they survive restarts (graceful or not): the new generation of
+ * children inherits the same segment.  The key names the layout, so that a
+ * module built with another one gets a segment of its own. */
+static int expect_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                              apr_pool_t *ptemp, server_rec *s)
+{
+    static const char key[] = "mod_expect counters v1";
+    apr_pool_t *process = s->process->pool;
+    apr_shm_t *shm;
+    apr_status_t rv;
+    void *data;
+
+    (void)pconf;
+    (void)plog;
+    (void)ptemp;
+    apr_pool_userdata_get(&data, key, process);
+    if (data && apr_shm_size_get(data) == sizeof(ex_counters)) {
+        counters = apr_shm_baseaddr_get(data);
+        return OK;
+    }
+    rv = apr_shm_create(&shm, sizeof(ex_counters), NULL, process);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
+                     "cannot create shared memory for the Expect counters: "
+                     "mod_status will not show them");
+        counters = NULL;
+        return OK;
+    }
+    counters = apr_shm_baseaddr_get(shm);
+    ex_counters_init(counters);
+    apr_pool_userdata_set(shm, key, apr_pool_cleanup_null, process);
+    return OK;
+}
+
+/* mod_status: a section in /server-status, lines in ?auto. */
+static int expect_status_hook(request_rec *r, int flags)
+{
+    static const struct {
+        const char *key;        /* for ?auto */
+        const char *text;       /* for the page */
+        apr_size_t offset;
+    } fields[] = {
+        { "ExpectRequests", "Requests with an Expect field",
+          APR_OFFSETOF(ex_counters, requests) },
+        { "ExpectMet", "Met", APR_OFFSETOF(ex_counters, met) },
+        { "ExpectRejected", "Rejected (417)",
+          APR_OFFSETOF(ex_counters, rejected) },
+        { "ExpectIgnored", "Ignored (lenient dropped members)",
+          APR_OFFSETOF(ex_counters, ignored) },
+        { "ExpectContinue", "100-continue requested",
+          APR_OFFSETOF(ex_counters, continue_100) },
+        { "ExpectMalformed", "Malformed fields",
+          APR_OFFSETOF(ex_counters, malformed) },
+        { "ExpectWouldReject", "Dropped by lenient, refused by strict",
+          APR_OFFSETOF(ex_counters, would_reject) },
+    };
+    int i;
+
+    if (counters == NULL) {
+        return OK;
+    }
+    if (!(flags & AP_STATUS_SHORT)) {
+        ap_rputs("<hr />\n<h2>mod_expect</h2>\n<table>\n", r);
+    }
+    for (i = 0; i < (int)(sizeof(fields) / sizeof(fields[0])); i++) {
+        apr_uint64_t n = apr_atomic_read64((volatile apr_uint64_t *)
+                                           ((char *)counters
+                                            + fields[i].offset));
+
+        if (flags & AP_STATUS_SHORT) {
+            ap_rprintf(r, "%s: %" APR_UINT64_T_FMT "\n", fields[i].key, n);
+        }
+        else {
+            ap_rprintf(r, "<tr><td>%s</td><td>%" APR_UINT64_T_FMT
+                       "</td></tr>\n", fields[i].text, n);
+        }
+    }
+    /* Names are tokens: nothing in them needs escaping, here or in ?auto. */
+    for (i = 0; i < EX_NAMES_MAX; i++) {
+        const char *name = ex_counted_name(counters, i);
+        apr_uint64_t n;
+
+        if (name == NULL) {
+            continue;
+        }
+        n = apr_atomic_read64(&counters->names[i].count);
+        if (flags & AP_STATUS_SHORT) {
+            ap_rprintf(r, "ExpectName_%s: %" APR_UINT64_T_FMT "\n", name, n);
+        }
+        else {
+            ap_rprintf(r, "<tr><td>Expect: %s</td><td>%" APR_UINT64_T_FMT
+                       "</td></tr>\n", name, n);
+        }
+    }
+    if (flags & AP_STATUS_SHORT) {
+        ap_rprintf(r, "ExpectNameOther: %" APR_UINT64_T_FMT "\n",
+                   apr_atomic_read64(&counters->other_names));
+    }
+    else {
+        ap_rprintf(r, "<tr><td>Expect: other names</td><td>%"
+                   APR_UINT64_T_FMT "</td></tr>\n</table>\n",
+                   apr_atomic_read64(&counters->other_names));
+    }
+    return OK;
+}
+
 static const command_rec expect_cmds[] = {
     AP_INIT_TAKE_ARGV("ExpectAllow", set_allow, NULL, OR_FILEINFO,
                       "Set the expectations this scope can meet: 'none' or "
@@ -434,6 +551,10 @@ static void register_hooks(apr_pool_t *p)
                               APR_HOOK_REALLY_FIRST);
     ap_hook_header_parser(expect_header_parser, NULL, NULL,
                           APR_HOOK_REALLY_FIRST);
+    ap_hook_post_config(expect_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Without mod_status loaded, nothing calls it. */
+    APR_OPTIONAL_HOOK(ap, status_hook, expect_status_hook, NULL, NULL,
+                      APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(expect) = {

@@ -24,6 +24,7 @@ int main(void)
     suite_add_tcase(s, field_tcase());
     suite_add_tcase(s, policy_tcase());
     suite_add_tcase(s, scan_tcase());
+    suite_add_tcase(s, counters_tcase());
 
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
