@@ -8,7 +8,7 @@ use Apache::Test qw(-withtestmore);
 use lib 't/lib';
 use ExpectTest;
 
-plan tests => 19;
+plan tests => 21;
 
 sub post {
     my ($vhost, $path, $expect, @more) = @_;
@@ -34,6 +34,11 @@ $r = post(undef, '/ed-if?if', 'x-foo');
 is $r->{body}, 'from the If', 'ErrorDocument set in <If>';
 $r = post(undef, '/ed-if', 'x-foo');
 is $r->{body}, 'from the Location', '... and the Location one otherwise';
+
+$r = post(undef, '/ed-url', 'x-foo');
+is $r->{status}, 302, 'ErrorDocument as a URL: a redirect, as httpd does';
+is $r->{headers}{location}, 'http://errors.example.invalid/expect',
+    '... to that URL';
 
 $r = post(undef, '/ed-cgi', 'x-&foo');
 is $r->{status}, 417, 'ErrorDocument script: status 417';
