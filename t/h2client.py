@@ -12,7 +12,8 @@ with a JSON list, one entry per request:
 Like a careful client, it withholds a request's DATA until the server
 answers: an interim 100 makes it send the body, a final response means it
 never does.  Requests without a 100-continue expectation send their body
-at once.  Uses Debian's python3-h2.
+at once, and so does a request with "eager": true, as a client that does
+not wait would.  Uses Debian's python3-h2.
 """
 import json
 import select
@@ -48,8 +49,9 @@ def main():
         headers += [(k.lower(), v) for k, v in req.get("headers", [])]
         if body:
             headers.append(("content-length", str(len(body))))
-        waits = any(k.lower() == "expect" and "100-continue" in v.lower()
-                    for k, v in req.get("headers", []))
+        waits = not req.get("eager") and any(
+            k.lower() == "expect" and "100-continue" in v.lower()
+            for k, v in req.get("headers", []))
         conn.send_headers(sid, headers, end_stream=not body)
         st = {"interim": [], "status": None, "headers": {}, "body": b"",
               "body_sent": False, "done": False, "pending": body}

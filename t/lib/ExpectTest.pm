@@ -10,12 +10,13 @@ use warnings FATAL => 'all';
 
 use Exporter 'import';
 use IO::Select ();
+use Socket ();
 use Time::HiRes qw(time);
 use Apache::TestRequest ();
 use Test::More ();
 
 our @EXPORT = qw(connect_to send_raw read_response closed_by_server
-                 request exchange check);
+                 request exchange check send_slowly read_to_eof);
 
 # is() or like(), by what is wanted.
 sub check {
@@ -155,6 +156,50 @@ sub exchange {
     return (undef, $first) if $first->{status} >= 200;
     send_raw($sock, $body) if defined $body;
     return ($first, read_response($sock, timeout => $opt{timeout} // 5));
+}
+
+# Send $data in pieces, pausing $opt{delay} seconds (default 0.005)
+# between them, with Nagle's algorithm off so that each piece leaves as a
+# segment of its own.  The pieces end at the offsets in $opt{cuts}, or,
+# with $opt{every}, at $opt{offset} (default $opt{every}) and every
+# $opt{every} bytes after it.
+sub send_slowly {
+    my ($sock, $data, %opt) = @_;
+    my $delay = $opt{delay} // 0.005;
+    my @cuts = @{ $opt{cuts} // [] };
+    if ($opt{every}) {
+        for (my $p = $opt{offset} || $opt{every}; $p < length $data;
+             $p += $opt{every}) {
+            push @cuts, $p;
+        }
+    }
+    setsockopt($sock, Socket::IPPROTO_TCP(), Socket::TCP_NODELAY(), 1);
+    my $from = 0;
+    for my $to ((sort { $a <=> $b } grep { $_ > 0 && $_ < length $data } @cuts),
+                length $data) {
+        next if $to <= $from;
+        return 0 unless send_raw($sock, substr($data, $from, $to - $from));
+        $from = $to;
+        select(undef, undef, undef, $delay) if $to < length $data;
+    }
+    return 1;
+}
+
+# Everything the server sends until it closes the connection, within
+# $timeout seconds (default 5): (bytes, closed), closed true on EOF or
+# reset.  Bytes already buffered by read_response come first.
+sub read_to_eof {
+    my ($sock, $timeout) = @_;
+    my $deadline = time + ($timeout // 5);
+    my $data = ${*$sock}{expect_buf} // '';
+    ${*$sock}{expect_buf} = '';
+    while (time < $deadline) {
+        last unless IO::Select->new($sock)->can_read($deadline - time);
+        my $n = sysread($sock, my $chunk, 65536);
+        return ($data, 1) unless $n;
+        $data .= $chunk;
+    }
+    return ($data, 0);
 }
 
 1;
