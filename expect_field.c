@@ -77,21 +77,30 @@ typedef struct {
 #define AT_END(c)  ((c)->pos >= (c)->len)
 #define PEEK(c)    ((c)->s[(c)->pos])
 
+/* The scanning loops work on a local copy of pos: the bytes are chars,
+ * which may alias anything, so a loop on c->pos would load and store it at
+ * every byte. */
 static void skip_ows(cursor *c)
 {
-    while (!AT_END(c) && (PEEK(c) == ' ' || PEEK(c) == '\t')) {
-        c->pos++;
+    const unsigned char *s = c->s;
+    apr_size_t pos = c->pos, len = c->len;
+
+    while (pos < len && (s[pos] == ' ' || s[pos] == '\t')) {
+        pos++;
     }
+    c->pos = pos;
 }
 
 static int scan_token(cursor *c, const char *what)
 {
-    apr_size_t start = c->pos;
+    const unsigned char *s = c->s;
+    apr_size_t start = c->pos, pos = start, len = c->len;
 
-    while (!AT_END(c) && tchar_map[PEEK(c)]) {
-        c->pos++;
+    while (pos < len && tchar_map[s[pos]]) {
+        pos++;
     }
-    if (c->pos == start) {
+    c->pos = pos;
+    if (pos == start) {
         c->error = what;
         return 0;
     }

@@ -1,0 +1,40 @@
+# Benchmarks, included by Makefile.apxs (which gives MOD, PURE, CC, TOP and
+# the need macro).
+#
+#   make -f Makefile.apxs bench         every figure, stock apache2 against
+#                                       apache2 with mod_expect (a few
+#                                       minutes on 2 cores); prints a table
+#   make -f Makefile.apxs bench-quick   the same, shorter and rougher
+#   make -f Makefile.apxs bench BENCH_ARGS='--only 3,6'
+#                                       some of the figures (1 to 6)
+#
+# bench/run.pl does the work; bench/RESULTS.md tells what each figure is.
+# Servers listen on 127.0.0.1 only and are stopped when it ends.
+
+BENCH_ARGS ?=
+# wrk: keep-alive GETs; nghttp2-client: h2load for the POSTs (wrk counts an
+# interim 100 as a response); valgrind: instructions per request; curl: the
+# refused upload.
+DEBS_BENCH := apache2 apache2-dev wrk nghttp2-client valgrind curl perl \
+              gcc libapr1-dev pkg-config
+
+.PHONY: bench bench-quick bench-clean
+
+bench: $(MOD) bench/parse_bench
+	@$(call need,$(DEBS_BENCH))
+	perl bench/run.pl $(BENCH_ARGS)
+
+bench-quick: $(MOD) bench/parse_bench
+	@$(call need,$(DEBS_BENCH))
+	perl bench/run.pl --quick $(BENCH_ARGS)
+
+# The parser alone, over APR, built as the unit tests build it but with
+# optimisation.
+bench/parse_bench: bench/parse_bench.c expect_field.c expect_scan.c expect.h
+	@$(call need,gcc libapr1-dev pkg-config)
+	$(CC) -std=gnu99 -O2 -g -Wall -Wextra -Werror -I. \
+	    $$(pkg-config --cflags apr-1) -o $@ bench/parse_bench.c \
+	    expect_field.c expect_scan.c $$(pkg-config --libs apr-1)
+
+bench-clean:
+	rm -f bench/parse_bench
