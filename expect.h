@@ -103,7 +103,7 @@ typedef struct {
     apr_size_t line_max;     /* longest line, CRLF included */
     apr_size_t field_max;    /* longest field ("Expect: value") after
                               * unfolding */
-    int fields_max;          /* most Expect lines */
+    int fields_max;          /* most fields in the block, Expect or not */
     int strict;              /* HttpProtocolOptions Strict: a line ends
                               * with CRLF and a value has no CTL but HTAB */
 
@@ -128,7 +128,9 @@ typedef struct {
     apr_size_t buf_len, buf_size;
     char *value;             /* the merged value of every Expect line */
     apr_size_t value_len, value_size;
-    apr_size_t field_len;    /* current field's length after unfolding */
+    apr_size_t field_len;    /* current field's length after unfolding,
+                              * as core counts it */
+    int all_fields;          /* fields seen so far */
 } ex_scan_t;
 
 #define EX_SCAN_TOO_LONG  0

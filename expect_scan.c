@@ -87,6 +87,7 @@ void ex_scan_init(ex_scan_t *sc, apr_pool_t *p)
     sc->value = NULL;
     sc->value_len = sc->value_size = 0;
     sc->field_len = 0;
+    sc->all_fields = 0;
 }
 
 static int fail(ex_scan_t *sc, int status, const char *why)
@@ -119,7 +120,9 @@ static void append(ex_scan_t *sc, const char *s, apr_size_t len)
 }
 
 /* A whole Expect line (or a continuation of one) is in buf: add its value
- * to the field's. */
+ * to the field's.  The limits are core's, counted as core counts them
+ * (ap_get_mime_headers_core), so that an Expect field is held to what
+ * any other field is. */
 static int take_line(ex_scan_t *sc)
 {
     const char *s = sc->buf;
@@ -139,22 +142,44 @@ static int take_line(ex_scan_t *sc)
         return fail(sc, EX_SCAN_MALFORMED,
                     "Expect line not terminated by CRLF");
     }
-    if (!fold) {
+    /* Core trims trailing whitespace from each line, and so counts it. */
+    while (n > 1 && (s[n - 1] == ' ' || s[n - 1] == '\t')) {
+        n--;
+    }
+    if (fold) {
+        /* RFC 9112 section 5.2: a server MUST either refuse an obs-fold
+         * or replace it with SP before interpreting the value; core
+         * replaces, and refuses a fold of nothing but whitespace. */
+        while (n > 0 && (s[0] == ' ' || s[0] == '\t')) {
+            s++;
+            n--;
+        }
+        if (n == 0) {
+            return fail(sc, EX_SCAN_MALFORMED,
+                        "empty obs-fold continuation of an Expect line");
+        }
+        /* The field as core holds it, with one SP for the fold, and its
+         * NUL, must stay under LimitRequestFieldSize. */
+        if (sc->field_len + 1 + n + 1 >= sc->field_max) {
+            return fail(sc, EX_SCAN_TOO_LONG,
+                        "Expect field longer than the server's limit "
+                        "after unfolding");
+        }
+        sc->field_len += 1 + n;
+    }
+    else {
+        sc->field_len = n;
         s += NAME_LEN + 1;
         n -= NAME_LEN + 1;
-    }
-    /* The field value has no leading or trailing OWS (RFC 9110 section
-     * 5.5); each obs-fold becomes one SP (RFC 9112 section 5.2). */
-    while (n > 0 && (s[0] == ' ' || s[0] == '\t')) {
-        s++;
-        n--;
-    }
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) {
-        n--;
-    }
-    if (fold && n == 0) {
-        return fail(sc, EX_SCAN_MALFORMED,
-                    "empty obs-fold continuation of an Expect line");
+        /* The field value has no leading or trailing OWS (RFC 9110
+         * section 5.5). */
+        while (n > 0 && (s[0] == ' ' || s[0] == '\t')) {
+            s++;
+            n--;
+        }
+        while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) {
+            n--;
+        }
     }
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -166,37 +191,46 @@ static int take_line(ex_scan_t *sc)
         }
     }
     if (fold) {
-        sc->field_len += 1 + n;
-        if (sc->field_len > sc->field_max) {
-            return fail(sc, EX_SCAN_TOO_LONG,
-                        "Expect field longer than the server's limit "
-                        "after unfolding");
-        }
         append(sc, " ", 1);
     }
-    else {
-        sc->field_len = NAME_LEN + 2 + n;
-        if (sc->fields > 1) {
-            append(sc, ", ", 2);
-        }
+    else if (sc->value != NULL) {
+        append(sc, ", ", 2);
     }
     append(sc, s, n);
+    /* Core holds each field, its lines merged, to the limit as well. */
+    if (sc->value_len > sc->field_max) {
+        return fail(sc, EX_SCAN_TOO_LONG,
+                    "Expect field longer than the server's limit after "
+                    "merging its lines");
+    }
     return 1;
 }
 
-/* Take n bytes of an Expect line. */
-static int take(ex_scan_t *sc, const char *s, apr_size_t n)
+/* Take n bytes of an Expect line, the last of them its LF if lf.  Like
+ * core's ap_rgetline(), count the line without its LF: a CRLF line may be
+ * one byte longer than the limit says. */
+static int take(ex_scan_t *sc, const char *s, apr_size_t n, int lf)
 {
-    if (sc->buf_len + n > sc->line_max) {
+    if (sc->buf_len + n - (lf ? 1 : 0) > sc->line_max) {
         return fail(sc, EX_SCAN_TOO_LONG,
                     "Expect line longer than the server's limit");
     }
     if (sc->buf == NULL) {
-        sc->buf = apr_palloc(sc->pool, sc->line_max);
-        sc->buf_size = sc->line_max;
+        sc->buf = apr_palloc(sc->pool, sc->line_max + 1);
+        sc->buf_size = sc->line_max + 1;
     }
     memcpy(sc->buf + sc->buf_len, s, n);
     sc->buf_len += n;
+    return 1;
+}
+
+/* One more field in the header block: more than the server allows is an
+ * error, counting the Expect fields core never sees. */
+static int count_field(ex_scan_t *sc)
+{
+    if (++sc->all_fields > sc->fields_max) {
+        return fail(sc, EX_SCAN_MALFORMED, "too many request header fields");
+    }
     return 1;
 }
 
@@ -236,26 +270,33 @@ static apr_size_t scan_slow(ex_scan_t *sc, const char *data, apr_size_t len,
             if (sc->in_expect) {
                 break;
             }
-            /* fall through */
+            sc->line = LINE_PASS;
+            sc->release = held;
+            sc->hold_len = 0;
+            break;
         case CL_OTHER:
+            if (sc->in_headers && !count_field(sc)) {
+                *act = EX_SCAN_ERROR;
+                return len;
+            }
             sc->line = LINE_PASS;
             sc->in_expect = 0;
             sc->release = held;
             sc->hold_len = 0;
             break;
         case CL_EXPECT:
-            if (++sc->fields > sc->fields_max) {
+            if (!count_field(sc)) {
                 *act = EX_SCAN_ERROR;
-                fail(sc, EX_SCAN_MALFORMED, "too many Expect lines");
                 return len;
             }
+            sc->fields++;
             sc->in_expect = 1;
             break;
         }
         if (sc->line == LINE_START) {   /* an Expect line or its fold */
             sc->line = LINE_TAKE;
             sc->buf_len = 0;
-            take(sc, sc->hold, held);   /* held < EX_HOLD_MAX <= line_max */
+            take(sc, sc->hold, held, 0); /* held < EX_HOLD_MAX <= line_max */
             sc->hold_len = 0;
         }
     }
@@ -270,7 +311,7 @@ static apr_size_t scan_slow(ex_scan_t *sc, const char *data, apr_size_t len,
         *act = EX_SCAN_PASS;
         return n;
     }
-    if (!take(sc, data, n) || (lf && !take_line(sc))) {
+    if (!take(sc, data, n, lf != NULL) || (lf && !take_line(sc))) {
         *act = EX_SCAN_ERROR;
         return n;
     }
@@ -312,6 +353,10 @@ apr_size_t ex_scan(ex_scan_t *sc, const char *data, apr_size_t len,
             || (sc->in_headers
                 && (c == ' ' || c == '\t' || (c | 0x20) == 'e'))) {
             return scan_slow(sc, data, len, act);
+        }
+        if (sc->in_headers && !count_field(sc)) {
+            *act = EX_SCAN_ERROR;
+            return len;
         }
         sc->line = LINE_PASS;
         sc->in_expect = 0;

@@ -242,7 +242,7 @@ for my $case (
     $res = read_response($s);
     is $res && $res->{status}, 400,
         'more Expect lines than LimitRequestFields: 400';
-    like $res && $res->{body}, qr/Bad request header: too many Expect lines/,
+    like $res && $res->{body}, qr/Bad request header: too many request header fields/,
         '... saying why';
 
     $s = connect_to();

@@ -530,11 +530,12 @@ START_TEST(expect_line_of_line_max_bytes_is_taken)
 }
 END_TEST
 
-START_TEST(folded_field_of_field_max_bytes_is_taken)
+START_TEST(folded_field_under_field_max_is_taken)
 {
-    /* "Expect: abcd fghij k" is 20 bytes. */
+    /* Core keeps a folded field ("Expect: abcd fghij k", 20 bytes) and
+     * its NUL under LimitRequestFieldSize: 22 is the smallest limit. */
     static const pass_case c = {
-        { 0, 20, 0, 1 },
+        { 0, 22, 0, 1 },
         "GET / HTTP/1.1\r\nExpect: abcd\r\n fghij\r\n\t k\t\r\n\r\n",
         "",
         "GET / HTTP/1.1\r\n\r\n",
@@ -545,29 +546,15 @@ START_TEST(folded_field_of_field_max_bytes_is_taken)
 }
 END_TEST
 
-START_TEST(field_max_applies_to_each_field_not_the_merged_value)
+START_TEST(merged_value_of_field_max_bytes_is_taken)
 {
     static const pass_case c = {
-        { 0, 20, 0, 1 },
+        { 0, 22, 0, 1 },
         "GET / HTTP/1.1\r\nExpect: abcd\r\n fghij\r\n"
         "Expect: abcd\r\n fghij\r\n\r\n",
         "",
         "GET / HTTP/1.1\r\n\r\n",
         "abcd fghij, abcd fghij", 2, 0
-    };
-
-    check_pass(&c);
-}
-END_TEST
-
-START_TEST(fields_max_expect_lines_are_taken)
-{
-    static const pass_case c = {
-        { 0, 0, 2, 1 },
-        "GET / HTTP/1.1\r\nExpect: a\r\nHost: h\r\nExpect: b\r\n c\r\n\r\n",
-        "",
-        "GET / HTTP/1.1\r\nHost: h\r\n\r\n",
-        "a, b c", 2, 0
     };
 
     check_pass(&c);
@@ -803,12 +790,71 @@ START_TEST(cr_vt_ff_in_an_expect_value_are_malformed_even_when_not_strict)
 }
 END_TEST
 
+START_TEST(folded_field_at_field_max_is_too_long)
+{
+    static const error_case c = {
+        { 0, 21, 0, 1 },
+        BLOCK("GET / HTTP/1.1\r\nExpect: abcd\r\n fghij\r\n\t k\t\r\n\r\n"),
+        EX_SCAN_TOO_LONG,
+        "GET / HTTP/1.1\r\n"
+    };
+
+    check_error(&c);
+}
+END_TEST
+
+START_TEST(merged_value_over_field_max_is_too_long)
+{
+    /* Core holds the merged value of repeated lines to the limit too. */
+    static const error_case c = {
+        { 0, 21, 0, 1 },
+        BLOCK("GET / HTTP/1.1\r\nExpect: abcd\r\n fghij\r\n"
+              "Expect: abcd\r\n fghij\r\n\r\n"),
+        EX_SCAN_TOO_LONG,
+        "GET / HTTP/1.1\r\n"
+    };
+
+    check_error(&c);
+}
+END_TEST
+
+START_TEST(fields_max_counts_every_field)
+{
+    static const pass_case c = {
+        { 0, 0, 3, 1 },
+        "GET / HTTP/1.1\r\nExpect: a\r\nHost: h\r\nExpect: b\r\n c\r\n\r\n",
+        "",
+        "GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+        "a, b c", 2, 0
+    };
+    /* Core counts the fields it sees; the scanner counts them all, so
+     * that Expect lines cannot carry a block past LimitRequestFields. */
+    static const error_case expect_last = {
+        { 0, 0, 2, 1 },
+        BLOCK("GET / HTTP/1.1\r\nExpect: a\r\nHost: h\r\nExpect: b\r\n\r\n"),
+        EX_SCAN_MALFORMED,
+        "GET / HTTP/1.1\r\nHost: h\r\n"
+    };
+    static const error_case other_last = {
+        { 0, 0, 2, 1 },
+        BLOCK("GET / HTTP/1.1\r\nExpect: a\r\nHost: h\r\nX-A: b\r\n\r\n"),
+        EX_SCAN_MALFORMED,
+        "GET / HTTP/1.1\r\nHost: h\r\n"
+    };
+
+    check_pass(&c);
+    check_error(&expect_last);
+    check_error(&other_last);
+}
+END_TEST
+
 START_TEST(expect_line_longer_than_line_max_is_too_long)
 {
-    /* "Expect: 0123456789a\r\n" is 21 bytes. */
+    /* "Expect: 0123456789ab\r\n" is 21 bytes before its LF: core's
+     * ap_rgetline() lets only the LF go past the limit. */
     static const error_case one_over = {
         { 20, 0, 0, 1 },
-        BLOCK("GET / HTTP/1.1\r\nExpect: 0123456789a\r\n\r\n"),
+        BLOCK("GET / HTTP/1.1\r\nExpect: 0123456789ab\r\n\r\n"),
         EX_SCAN_TOO_LONG,
         "GET / HTTP/1.1\r\n\r\n"
     };
@@ -903,9 +949,11 @@ TCase *scan_tcase(void)
     tcase_add_test(tc, ctl_in_a_value_is_kept_when_not_strict);
     tcase_add_test(tc, incomplete_block_is_not_done);
     tcase_add_test(tc, expect_line_of_line_max_bytes_is_taken);
-    tcase_add_test(tc, folded_field_of_field_max_bytes_is_taken);
-    tcase_add_test(tc, field_max_applies_to_each_field_not_the_merged_value);
-    tcase_add_test(tc, fields_max_expect_lines_are_taken);
+    tcase_add_test(tc, folded_field_under_field_max_is_taken);
+    tcase_add_test(tc, folded_field_at_field_max_is_too_long);
+    tcase_add_test(tc, merged_value_of_field_max_bytes_is_taken);
+    tcase_add_test(tc, merged_value_over_field_max_is_too_long);
+    tcase_add_test(tc, fields_max_counts_every_field);
 
     tcase_add_test(tc, held_line_start_is_released_before_the_passed_bytes);
     tcase_add_test(tc, held_line_start_of_an_expect_line_is_not_released);
