@@ -1,0 +1,383 @@
+/* libFuzzer target: the header block scanner (expect_scan.c), fed a block
+ * cut into pieces the input decides.
+ *
+ * Input: four bytes of setup, then the block.
+ *   byte 0  bit 0: HttpProtocolOptions Strict; bits 1-2: how the block is
+ *           cut: 0 pieces of 1 to 8 bytes, 1 single bytes, 2 pieces of
+ *           1 to the block's length, 3 one cut
+ *   byte 1  LimitRequestFieldSize = 8 + 4 * byte (8 to 1028)
+ *   byte 2  LimitRequestFields = 1 + byte % 16
+ *   byte 3  the seed of the cuts
+ * Printable seeds work: "0 0A" is lenient, short pieces, a limit of 136
+ * and one Expect line.
+ *
+ * Each run feeds the block whole and cut, as mod_expect's filter does
+ * (release the held bytes, then the passed ones; drop the dropped ones;
+ * stop at an error), and checks:
+ *   - both feedings agree: what was given on, the value, the error;
+ *   - against a reference that reads the block a line at a time: without
+ *     an error, what is given on is the block less its Expect lines and
+ *     their folds, and the value is their merged value; an error is what
+ *     the reference finds;
+ *   - the value is bounded: at most LimitRequestFields fields of at most
+ *     LimitRequestFieldSize bytes, with ", " between, and has no NUL;
+ *   - whatever the scanner collected parses without crashing ex_parse().
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <apr_general.h>
+#include <apr_pools.h>
+
+#include "expect.h"
+
+static apr_pool_t *root;
+
+#define CHECK(cond) \
+    do { \
+        if (!(cond)) { \
+            fprintf(stderr, "fuzz_scan: check failed at line %d: %s\n", \
+                    __LINE__, #cond); \
+            abort(); \
+        } \
+    } while (0)
+
+typedef struct {
+    apr_size_t line_max, field_max;
+    int fields_max, strict;
+} setup;
+
+/* What a feeding, or the reference, gives. */
+typedef struct {
+    char *out;                  /* the bytes given on */
+    apr_size_t out_len;
+    char *value;                /* the merged value, or NULL */
+    apr_size_t value_len;
+    int fields;
+    int error;                  /* -1, or EX_SCAN_TOO_LONG/MALFORMED */
+    int done;
+    apr_size_t pending;         /* bytes held at the end, undecided */
+} result;
+
+/* ---- feeding the scanner --------------------------------------------- */
+
+static apr_uint32_t rnd_next(apr_uint32_t *state)
+{
+    apr_uint32_t x = *state;
+
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return *state = x;
+}
+
+/* The length of the next piece, of at most left bytes. */
+static apr_size_t next_piece(int mode, apr_uint32_t *state, apr_size_t len,
+                             apr_size_t left)
+{
+    apr_size_t n;
+
+    switch (mode) {
+    case 0:
+        n = 1 + rnd_next(state) % 8;
+        break;
+    case 1:
+        n = 1;
+        break;
+    case 2:
+        n = 1 + rnd_next(state) % len;
+        break;
+    default:
+        /* One cut, at a point from the seed; then the rest. */
+        n = left == len ? 1 + *state % len : left;
+        break;
+    }
+    return n < left ? n : left;
+}
+
+/* Feed block[0..len) in pieces (mode < 0: whole).  Each piece is copied
+ * into a buffer of its own size, so a read past a piece is caught. */
+static void feed(ex_scan_t *sc, const setup *st, apr_pool_t *p,
+                 const char *block, apr_size_t len, int mode,
+                 apr_uint32_t seed, result *r)
+{
+    apr_uint32_t state = seed | 1;
+    apr_size_t start = 0;
+
+    sc->line_max = st->line_max;
+    sc->field_max = st->field_max;
+    sc->fields_max = st->fields_max;
+    sc->strict = st->strict;
+    ex_scan_init(sc, p);
+
+    r->out = apr_palloc(p, len + 1);
+    r->out_len = 0;
+    r->error = -1;
+    while (start < len && r->error < 0) {
+        apr_size_t piece_len = mode < 0 ? len
+                               : next_piece(mode, &state, len, len - start);
+        char *piece = malloc(piece_len);
+        apr_size_t off = 0;
+
+        CHECK(piece != NULL);
+        memcpy(piece, block + start, piece_len);
+        while (off < piece_len) {
+            apr_size_t left = piece_len - off, k;
+            ex_scan_act act;
+
+            k = ex_scan(sc, piece + off, left, &act);
+            CHECK(k >= 1 && k <= left);
+            CHECK(sc->release <= EX_HOLD_MAX);
+            if (act == EX_SCAN_ERROR) {
+                CHECK(sc->error != NULL);
+                CHECK(sc->status == EX_SCAN_TOO_LONG
+                      || sc->status == EX_SCAN_MALFORMED);
+                r->error = sc->status;
+                break;
+            }
+            CHECK(act == EX_SCAN_PASS || act == EX_SCAN_DROP);
+            CHECK(act == EX_SCAN_PASS || sc->release == 0);
+            if (act == EX_SCAN_PASS) {
+                CHECK(r->out_len + sc->release + k <= len);
+                memcpy(r->out + r->out_len, sc->hold, sc->release);
+                r->out_len += sc->release;
+                memcpy(r->out + r->out_len, piece + off, k);
+                r->out_len += k;
+            }
+            off += k;
+        }
+        free(piece);
+        start += piece_len;
+    }
+    r->done = sc->done;
+    r->fields = sc->fields;
+    r->value = (char *)ex_scan_value(sc);
+    r->value_len = r->value ? sc->value_len : 0;
+    r->pending = sc->hold_len;
+}
+
+/* ---- the reference --------------------------------------------------- */
+
+/* Append n bytes to a string with room for them. */
+static void put(char *s, apr_size_t *len, const char *add, apr_size_t n)
+{
+    memcpy(s + *len, add, n);
+    *len += n;
+}
+
+/* A complete line taken as (part of) the Expect field: its errors, and
+ * its value merged into r.  Returns -1 or the error. */
+static int ref_take(const setup *st, const char *s, apr_size_t n, int fold,
+                    apr_size_t *field_len, result *r)
+{
+    apr_size_t i;
+
+    n--;                                /* the LF */
+    if (memchr(s, '\0', n)) {
+        return EX_SCAN_MALFORMED;
+    }
+    if (n > 0 && s[n - 1] == '\r') {
+        n--;
+    }
+    else if (st->strict) {
+        return EX_SCAN_MALFORMED;
+    }
+    if (!fold) {
+        s += 7;                         /* "Expect:" */
+        n -= 7;
+    }
+    for (; n > 0 && (*s == ' ' || *s == '\t'); s++, n--) {
+    }
+    for (; n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'); n--) {
+    }
+    if (fold && n == 0) {
+        return EX_SCAN_MALFORMED;
+    }
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int bad = st->strict ? (c < 0x20 && c != '\t') || c == 0x7f
+                             : c == '\r' || c == '\v' || c == '\f';
+
+        if (bad) {
+            return EX_SCAN_MALFORMED;
+        }
+    }
+    if (fold) {
+        *field_len += 1 + n;
+        if (*field_len > st->field_max) {
+            return EX_SCAN_TOO_LONG;
+        }
+        put(r->value, &r->value_len, " ", 1);
+    }
+    else {
+        *field_len = 8 + n;
+        if (r->fields > 1) {
+            put(r->value, &r->value_len, ", ", 2);
+        }
+    }
+    put(r->value, &r->value_len, s, n);
+    return -1;
+}
+
+/* Read the block a line at a time, as RFC 9112 and httpd see it. */
+static void reference(const setup *st, apr_pool_t *p, const char *block,
+                      apr_size_t len, result *r)
+{
+    int in_headers = 0, in_expect = 0;
+    apr_size_t pos = 0, field_len = 0;
+
+    r->out = apr_palloc(p, len + 1);
+    r->out_len = 0;
+    r->value = apr_palloc(p, 2 * len + 1);
+    r->value_len = 0;
+    r->fields = 0;
+    r->error = -1;
+    r->done = 0;
+    r->pending = 0;
+
+    while (pos < len) {
+        const char *s = block + pos;
+        const char *lf = memchr(s, '\n', len - pos);
+        apr_size_t n = lf ? (apr_size_t)(lf - s) + 1 : len - pos;
+        int take = 0, fold = 0;
+
+        if (s[0] == '\n' || (s[0] == '\r' && n > 1 && s[1] == '\n')) {
+            put(r->out, &r->out_len, s, n);      /* an empty line */
+            pos += n;
+            if (in_headers) {
+                r->done = 1;                    /* the rest is the body */
+                put(r->out, &r->out_len, block + pos, len - pos);
+                break;
+            }
+            continue;
+        }
+        if (!lf && (n == 1 && s[0] == '\r')) {
+            r->pending = 1;             /* an empty line, or not */
+            break;
+        }
+        if (in_headers && (s[0] == ' ' || s[0] == '\t')) {
+            take = fold = in_expect;
+        }
+        else if (in_headers && strncasecmp(s, "expect:",
+                                           n < 7 ? n : 7) == 0) {
+            if (n < 7) {
+                r->pending = n;         /* "Exp": Expect or not */
+                break;
+            }
+            take = 1;
+            if (++r->fields > st->fields_max) {
+                r->error = EX_SCAN_MALFORMED;
+                break;
+            }
+        }
+        if (!take) {
+            in_expect = 0;
+            put(r->out, &r->out_len, s, n);
+            pos += n;
+            in_headers |= lf != NULL;
+            continue;
+        }
+        in_expect = 1;
+        if (n > st->line_max) {
+            r->error = EX_SCAN_TOO_LONG;
+            break;
+        }
+        if (!lf) {
+            break;                      /* the line is not all there */
+        }
+        r->error = ref_take(st, s, n, fold, &field_len, r);
+        if (r->error >= 0) {
+            break;
+        }
+        pos += n;
+    }
+    r->value[r->value_len] = '\0';
+}
+
+/* ---- the target ------------------------------------------------------ */
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    if (apr_initialize() != APR_SUCCESS
+        || apr_pool_create(&root, NULL) != APR_SUCCESS) {
+        abort();
+    }
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *block = (const char *)data + 4;
+    apr_size_t len;
+    setup st;
+    apr_pool_t *p;
+    ex_scan_t whole, cut;
+    result w, c, ref;
+
+    if (size <= 4) {
+        return 0;
+    }
+    len = size - 4;
+    st.strict = data[0] & 1;
+    st.field_max = 8 + 4 * (apr_size_t)data[1];
+    st.line_max = st.field_max + 2;     /* as mod_expect sets them */
+    st.fields_max = 1 + data[2] % 16;
+
+    apr_pool_create(&p, root);
+    feed(&whole, &st, p, block, len, -1, 0, &w);
+    feed(&cut, &st, p, block, len, (data[0] >> 1) & 3, data[3], &c);
+    reference(&st, p, block, len, &ref);
+
+    /* However the block is cut, the scanner says the same. */
+    CHECK(w.error == c.error);
+    CHECK(w.done == c.done);
+    CHECK(w.fields == c.fields);
+    if (w.error < 0) {
+        CHECK(w.out_len == c.out_len
+              && memcmp(w.out, c.out, w.out_len) == 0);
+        CHECK((w.value == NULL) == (c.value == NULL));
+        CHECK(w.value_len == c.value_len
+              && (w.value == NULL || memcmp(w.value, c.value,
+                                            w.value_len) == 0));
+        CHECK(w.pending == c.pending);
+    }
+
+    /* It reads the block as the reference does. */
+    CHECK(w.error == ref.error);
+    if (w.error < 0) {
+        CHECK(w.done == ref.done);
+        CHECK(w.pending == ref.pending);
+        CHECK(w.out_len == ref.out_len
+              && memcmp(w.out, ref.out, w.out_len) == 0);
+        CHECK(w.fields == ref.fields);
+        CHECK((w.value == NULL) == (ref.fields == 0));
+        CHECK(w.value_len == ref.value_len
+              && (w.value == NULL || memcmp(w.value, ref.value,
+                                            w.value_len) == 0));
+    }
+    else {
+        /* What was given on before the error is the block's start. */
+        CHECK(w.out_len <= ref.out_len
+              && memcmp(w.out, ref.out, w.out_len) == 0);
+        CHECK(c.out_len <= ref.out_len
+              && memcmp(c.out, ref.out, c.out_len) == 0);
+    }
+
+    /* The value is bounded by the limits, and has no NUL.  (The line
+     * that is one too many is counted before it is refused.) */
+    CHECK(w.fields <= st.fields_max + (w.error == EX_SCAN_MALFORMED));
+    CHECK(w.value_len <= (apr_size_t)w.fields * (st.field_max + 2));
+    if (w.value) {
+        ex_field f;
+
+        CHECK(strlen(w.value) == w.value_len);
+        ex_parse(p, w.value, w.value_len, &f);
+    }
+    apr_pool_destroy(p);
+    return 0;
+}
