@@ -169,7 +169,12 @@ static void put(char *s, apr_size_t *len, const char *add, apr_size_t n)
 }
 
 /* A complete line taken as (part of) the Expect field: its errors, and
- * its value merged into r.  Returns -1 or the error. */
+ * its value merged into r.  The limits are counted as httpd's
+ * ap_get_mime_headers_core() counts them for any field: field_len is the
+ * field as core holds it (the first line as sent, less trailing
+ * whitespace, then one SP and the text of each fold), which with its NUL
+ * must stay under the limit; the merged value may reach it.  Returns -1
+ * or the error. */
 static int ref_take(const setup *st, const char *s, apr_size_t n, int fold,
                     apr_size_t *field_len, result *r)
 {
@@ -185,16 +190,27 @@ static int ref_take(const setup *st, const char *s, apr_size_t n, int fold,
     else if (st->strict) {
         return EX_SCAN_MALFORMED;
     }
-    if (!fold) {
+    for (; n > 1 && (s[n - 1] == ' ' || s[n - 1] == '\t'); n--) {
+    }
+    if (fold) {
+        for (; n > 0 && (*s == ' ' || *s == '\t'); s++, n--) {
+        }
+        if (n == 0) {
+            return EX_SCAN_MALFORMED;
+        }
+        if (*field_len + 1 + n + 1 >= st->field_max) {
+            return EX_SCAN_TOO_LONG;
+        }
+        *field_len += 1 + n;
+    }
+    else {
+        *field_len = n;
         s += 7;                         /* "Expect:" */
         n -= 7;
-    }
-    for (; n > 0 && (*s == ' ' || *s == '\t'); s++, n--) {
-    }
-    for (; n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'); n--) {
-    }
-    if (fold && n == 0) {
-        return EX_SCAN_MALFORMED;
+        for (; n > 0 && (*s == ' ' || *s == '\t'); s++, n--) {
+        }
+        for (; n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'); n--) {
+        }
     }
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -206,19 +222,15 @@ static int ref_take(const setup *st, const char *s, apr_size_t n, int fold,
         }
     }
     if (fold) {
-        *field_len += 1 + n;
-        if (*field_len > st->field_max) {
-            return EX_SCAN_TOO_LONG;
-        }
         put(r->value, &r->value_len, " ", 1);
     }
-    else {
-        *field_len = 8 + n;
-        if (r->fields > 1) {
-            put(r->value, &r->value_len, ", ", 2);
-        }
+    else if (r->fields > 1) {
+        put(r->value, &r->value_len, ", ", 2);
     }
     put(r->value, &r->value_len, s, n);
+    if (r->value_len > st->field_max) {
+        return EX_SCAN_TOO_LONG;
+    }
     return -1;
 }
 
@@ -226,7 +238,7 @@ static int ref_take(const setup *st, const char *s, apr_size_t n, int fold,
 static void reference(const setup *st, apr_pool_t *p, const char *block,
                       apr_size_t len, result *r)
 {
-    int in_headers = 0, in_expect = 0;
+    int in_headers = 0, in_expect = 0, fields = 0;
     apr_size_t pos = 0, field_len = 0;
 
     r->out = apr_palloc(p, len + 1);
@@ -268,11 +280,14 @@ static void reference(const setup *st, apr_pool_t *p, const char *block,
                 break;
             }
             take = 1;
-            if (++r->fields > st->fields_max) {
-                r->error = EX_SCAN_MALFORMED;
-                break;
-            }
         }
+        /* LimitRequestFields counts every field of the head. */
+        if (in_headers && !fold && s[0] != ' ' && s[0] != '\t'
+            && ++fields > st->fields_max) {
+            r->error = EX_SCAN_MALFORMED;
+            break;
+        }
+        r->fields += take && !fold;
         if (!take) {
             in_expect = 0;
             put(r->out, &r->out_len, s, n);
@@ -281,7 +296,8 @@ static void reference(const setup *st, apr_pool_t *p, const char *block,
             continue;
         }
         in_expect = 1;
-        if (n > st->line_max) {
+        /* Only the LF may go past the limit, as in ap_rgetline(). */
+        if (n - (lf != NULL) > st->line_max) {
             r->error = EX_SCAN_TOO_LONG;
             break;
         }
