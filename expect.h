@@ -52,8 +52,7 @@ int ex_member_is(const ex_member *m, const char *name);
 /* ---- policy ---------------------------------------------------------- */
 
 typedef enum {
-    EX_POLICY_UNSET = 0,     /* for configuration: inherit */
-    EX_POLICY_STRICT,
+    EX_POLICY_STRICT = 0,
     EX_POLICY_LENIENT
 } ex_policy;
 
@@ -158,9 +157,10 @@ const char *ex_scan_value(const ex_scan_t *sc);
 #define EX_NAME_SIZE 32         /* with the NUL: names of up to 31 bytes */
 
 typedef struct {
+    volatile apr_uint64_t count;  /* first: 64-bit atomics want 8-byte
+                                   * alignment, on 32-bit ABIs too */
     volatile apr_uint32_t state;  /* see expect_counters.c */
     char name[EX_NAME_SIZE];      /* lower case */
-    volatile apr_uint64_t count;
 } ex_name_slot;
 
 /* Lives in shared memory: only atomic operations touch it. */

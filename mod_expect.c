@@ -30,18 +30,22 @@
 
 module AP_MODULE_DECLARE_DATA expect_module;
 
+/* Each field has a _set bit, so that a scope that does not mention a
+ * directive inherits its parent's. */
 typedef struct {
-    apr_array_header_t *allow;  /* lower-case names; empty: none;
-                                 * NULL: not set in this scope */
-    ex_policy policy;           /* EX_POLICY_UNSET: not set in this scope */
+    apr_array_header_t *allow;  /* lower-case names; empty: none */
+    ex_policy policy;
+    unsigned int allow_set:1;
+    unsigned int policy_set:1;
 } expect_dir_conf;
 
 /* What one request carries from pre_read_request to header_parser. */
 typedef struct {
     ap_filter_t *filter;        /* EXPECT_IN, while it is in the chain */
     ex_scan_t scan;             /* its state */
-    const char *value;          /* the Expect field, or NULL */
-    ex_field field;             /* the value, parsed */
+    const char *value;          /* the Expect field given back, or NULL */
+    const char *parsed;         /* the value field was parsed from */
+    ex_field field;
     int decided;
 } expect_req;
 
@@ -55,8 +59,12 @@ static ex_counters *counters;
 
 static void *create_dir_config(apr_pool_t *p, char *dir)
 {
+    expect_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
+
     (void)dir;
-    return apr_pcalloc(p, sizeof(expect_dir_conf));
+    conf->allow = default_allow;
+    conf->policy = EX_POLICY_STRICT;
+    return conf;
 }
 
 static void *merge_dir_config(apr_pool_t *p, void *basev, void *addv)
@@ -64,8 +72,10 @@ static void *merge_dir_config(apr_pool_t *p, void *basev, void *addv)
     expect_dir_conf *base = basev, *add = addv;
     expect_dir_conf *new = apr_palloc(p, sizeof(*new));
 
-    new->allow = add->allow ? add->allow : base->allow;
-    new->policy = add->policy != EX_POLICY_UNSET ? add->policy : base->policy;
+    new->allow = add->allow_set ? add->allow : base->allow;
+    new->allow_set = add->allow_set || base->allow_set;
+    new->policy = add->policy_set ? add->policy : base->policy;
+    new->policy_set = add->policy_set || base->policy_set;
     return new;
 }
 
@@ -80,6 +90,7 @@ static const char *set_allow(cmd_parms *cmd, void *dconf, int argc,
                             "expectation names", cmd->cmd->name);
     }
     conf->allow = apr_array_make(cmd->pool, argc, sizeof(const char *));
+    conf->allow_set = 1;
     for (i = 0; i < argc; i++) {
         char *name;
 
@@ -117,6 +128,7 @@ static const char *set_policy(cmd_parms *cmd, void *dconf, const char *arg)
         return apr_psprintf(cmd->pool, "%s: '%s' is neither 'strict' nor "
                             "'lenient'", cmd->cmd->name, arg);
     }
+    conf->policy_set = 1;
     return NULL;
 }
 
@@ -204,17 +216,14 @@ static void expect_pre_read_request(request_rec *r, conn_rec *c)
 {
     core_server_config *core =
         ap_get_core_module_config(r->server->module_config);
-    expect_req *er;
+    expect_req *er = apr_pcalloc(r->pool, sizeof(*er));
 
-    if (r->proxyreq == PROXYREQ_RESPONSE) {
-        return;                 /* mod_proxy reading a backend's response */
-    }
-    er = apr_pcalloc(r->pool, sizeof(*er));
     ap_set_module_config(r->request_config, &expect_module, er);
 
-    /* mod_http2 builds the request from HEADERS frames before this hook
-     * runs: the field is already in the table. */
-    if (!apr_is_empty_table(r->headers_in)) {
+    /* mod_http2 (2.x, as in httpd 2.4.5x and later) builds the request
+     * from HEADERS frames before this hook runs: the field is already in
+     * the table, and no header block is read through the filters. */
+    if (c->master || !apr_is_empty_table(r->headers_in)) {
         er->value = apr_table_getm(r->pool, r->headers_in, "Expect");
         apr_table_unset(r->headers_in, "Expect");
         return;
@@ -237,11 +246,30 @@ static expect_req *get_req(request_rec *r)
     return ap_get_module_config(r->request_config, &expect_module);
 }
 
+/* Parse the value if it is not the one parsed already: a module may have
+ * replaced it since (RequestHeader ... early). */
+static const ex_field *parse_value(request_rec *r, expect_req *er,
+                                   const char *value)
+{
+    if (er->parsed != value) {
+        ex_parse(r->pool, value, strlen(value), &er->field);
+        er->parsed = value;
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      "Expect: %s parsed into %d member(s)%s%s",
+                      ap_escape_logitem(r->pool, value),
+                      er->field.members->nelts,
+                      er->field.error ? ", malformed: " : "",
+                      er->field.error ? er->field.error : "");
+    }
+    return &er->field;
+}
+
 /* Give the field back to the request, as core would have had it, before
  * any other module looks at the headers. */
 static int expect_post_read_request(request_rec *r)
 {
     expect_req *er = get_req(r);
+    const ex_field *field;
     const ex_member *members;
     int i;
 
@@ -259,20 +287,14 @@ static int expect_post_read_request(request_rec *r)
         return DECLINED;
     }
     apr_table_setn(r->headers_in, "Expect", er->value);
-    ex_parse(r->pool, er->value, strlen(er->value), &er->field);
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                  "Expect: %s parsed into %d member(s)%s%s",
-                  ap_escape_logitem(r->pool, er->value),
-                  er->field.members->nelts,
-                  er->field.error ? ", malformed: " : "",
-                  er->field.error ? er->field.error : "");
+    field = parse_value(r, er, er->value);
 
     /* What core sets: the handler's first read of the body sends
      * "100 Continue" when this is set. */
     r->expecting_100 = 0;
-    if (er->field.error == NULL && r->proto_num >= HTTP_VERSION(1, 1)) {
-        members = (const ex_member *)er->field.members->elts;
-        for (i = 0; i < er->field.members->nelts; i++) {
+    if (field->error == NULL && r->proto_num >= HTTP_VERSION(1, 1)) {
+        members = (const ex_member *)field->members->elts;
+        for (i = 0; i < field->members->nelts; i++) {
             if (ex_member_is(&members[i], "100-continue")) {
                 r->expecting_100 = 1;
             }
@@ -343,14 +365,41 @@ static const char *refusal_note(request_rec *r, const ex_field *field,
                        "\" cannot be met for this resource.", NULL);
 }
 
+/* Refuse: 417 through ap_die, so that the ErrorDocument of the request's
+ * own scope answers. */
+static int refuse(request_rec *r, const ex_field *field, const ex_decision *d)
+{
+    log_refused(r, field, d, "refused");
+    apr_table_setn(r->notes, "error-notes", refusal_note(r, field, d));
+    if (!has_body(r)) {
+        /* Nothing to read: the connection can stay. */
+        r->expecting_100 = 0;
+        return HTTP_EXPECTATION_FAILED;
+    }
+    /* The body is not read.  With expecting_100 set and a status that is
+     * not 2xx, core's HTTP_IN filter gives whoever reads now (an
+     * ErrorDocument script too) the end of the body at once, and sends no
+     * 100; HTTP/1.0 has no such guard, so only closing protects it.  The
+     * unread body must never be taken for the next request (RFC 9112
+     * section 9.3): answer at once and close, as RFC 9110 section 10.1.1
+     * asks a server that answers before reading the content to say. */
+    r->expecting_100 = 1;
+    if (r->connection->master == NULL) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+    }
+    return HTTP_EXPECTATION_FAILED;
+}
+
 /* Judge the expectations where the request's whole configuration is known.
  * Runs first among header_parser hooks so the later ones see the outcome. */
 static int expect_header_parser(request_rec *r)
 {
+    static const char *const status[] = { "met", "ignored", "rejected" };
     expect_dir_conf *conf;
     expect_req *er;
+    const char *value;
+    const ex_field *field;
     ex_decision d;
-    static const char *const status[] = { "met", "ignored", "rejected" };
 
     if (r->main) {
         return DECLINED;        /* subrequests share the main request's */
@@ -372,14 +421,20 @@ static int expect_header_parser(request_rec *r)
     }
     er->decided = 1;
 
+    /* What is judged is the field as it is now: a module may have removed
+     * or changed it since post_read_request (RequestHeader ... early). */
+    value = apr_table_getm(r->pool, r->headers_in, "Expect");
+    if (value == NULL) {
+        r->expecting_100 = 0;
+        return DECLINED;
+    }
+    field = parse_value(r, er, value);
     conf = ap_get_module_config(r->per_dir_config, &expect_module);
-    ex_decide(r->pool, &er->field, conf->allow ? conf->allow : default_allow,
-              conf->policy != EX_POLICY_UNSET ? conf->policy
-                                              : EX_POLICY_STRICT,
+    ex_decide(r->pool, field, conf->allow, conf->policy,
               r->proto_num >= HTTP_VERSION(1, 1), &d);
     apr_table_setn(r->subprocess_env, "EXPECT_STATUS", status[d.outcome]);
     if (counters) {
-        ex_count(counters, &er->field, &d);
+        ex_count(counters, field, &d);
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                   "Expect for %s: %s (%d refused%s)",
@@ -387,37 +442,21 @@ static int expect_header_parser(request_rec *r)
                   d.refused->nelts, d.malformed ? ", malformed" : "");
 
     switch (d.outcome) {
-    case EX_MET:
-        r->expecting_100 = d.expect_100;
-        return DECLINED;
-
     case EX_IGNORED:
-        log_refused(r, &er->field, &d, "dropped");
+        log_refused(r, field, &d, "dropped");
         if (d.kept) {
             apr_table_setn(r->headers_in, "Expect", d.kept);
         }
         else {
             apr_table_unset(r->headers_in, "Expect");
         }
+        /* fall through */
+    case EX_MET:
         r->expecting_100 = d.expect_100;
         return DECLINED;
-
     case EX_REJECTED:
     default:
-        log_refused(r, &er->field, &d, "refused");
-        apr_table_setn(r->notes, "error-notes",
-                       refusal_note(r, &er->field, &d));
-        if (!has_body(r)) {
-            /* Nothing to read: the connection can stay. */
-            r->expecting_100 = 0;
-        }
-        else if (r->connection->master == NULL) {
-            /* RFC 9112 section 9.3 (and RFC 9110 section 10.1.1): the
-             * body that follows is not read, so it must not be taken for
-             * the next request.  Answer at once and close. */
-            r->connection->keepalive = AP_CONN_CLOSE;
-        }
-        return HTTP_EXPECTATION_FAILED;
+        return refuse(r, field, &d);
     }
 }
 
@@ -547,8 +586,10 @@ static void register_hooks(apr_pool_t *p)
                                                 NULL, AP_FTYPE_PROTOCOL);
     ap_hook_pre_read_request(expect_pre_read_request, NULL, NULL,
                              APR_HOOK_MIDDLE);
+    /* Before everything else, even other REALLY_FIRST hooks (such as
+     * mod_log_forensic's), which must see the field given back. */
     ap_hook_post_read_request(expect_post_read_request, NULL, NULL,
-                              APR_HOOK_REALLY_FIRST);
+                              APR_HOOK_REALLY_FIRST - 10);
     ap_hook_header_parser(expect_header_parser, NULL, NULL,
                           APR_HOOK_REALLY_FIRST);
     ap_hook_post_config(expect_post_config, NULL, NULL, APR_HOOK_MIDDLE);

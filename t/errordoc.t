@@ -8,7 +8,7 @@ use Apache::Test qw(-withtestmore);
 use lib 't/lib';
 use ExpectTest;
 
-plan tests => 21;
+plan tests => 23;
 
 sub post {
     my ($vhost, $path, $expect, @more) = @_;
@@ -49,6 +49,18 @@ like $r->{body},
 like $r->{body}, qr/^EXPECT_STATUS=rejected$/m,
     '... EXPECT_STATUS in the ErrorDocument request';
 like $r->{body}, qr/^HTTP_EXPECT=x-&foo$/m, '... the same headers';
+
+{
+    # The refused request's body came at once: the ErrorDocument script
+    # must not get it.
+    my $s = connect_to();
+    send_raw($s, request(POST => '/ed-cgi', ["Expect: x-foo",
+                                             "Content-Length: 5"]) . "hello");
+    my $res = read_response($s);
+    is $res && $res->{status}, 417, 'refused with its body sent at once: 417';
+    like $res && $res->{body}, qr/^BODY=$/m,
+        '... and the ErrorDocument script reads no body';
+}
 
 $r = post('inherit', '/plain', 'x-foo');
 is $r->{status}, 200, 'virtual host (lenient): no 417 to show';

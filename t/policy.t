@@ -8,7 +8,7 @@ use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
 use lib 't/lib';
 use ExpectTest;
 
-plan tests => 45;
+plan tests => 48;
 
 my $body = "payload";
 my $cl = "Content-Length: " . length $body;
@@ -86,6 +86,24 @@ is $r->{headers}{'x-setenvif'}, 'met', '... SetEnvIf sees met';
         '... EXPECT_STATUS ignored';
     unlike $res && $res->{headers}{connection} // '', qr/close/i,
         '... and the connection is kept';
+}
+
+# --- modules that run before the decision -------------------------------
+{
+    my $s = connect_to('early');
+    send_raw($s, request(POST => '/', ["Expect: x-drop, 100-continue",
+                                       "Content-Length: 0"]));
+    my $res = read_response($s);
+    is $res && $res->{status}, 200,
+        'RequestHeader ... early changed the field: the change is judged';
+    is $res && $res->{headers}{'x-seen-expect'}, '100-continue',
+        '... and the application sees the changed field';
+
+    my $log = Apache::Test::vars('t_logs') . '/forensic_log';
+    post('/up', '100-continue, x-forensic-marker');
+    open my $fh, '<', $log or die "$log: $!";
+    ok((grep { /Expect:100-continue, x-forensic-marker/ } <$fh>),
+       'mod_log_forensic (post_read_request, REALLY_FIRST) sees the field');
 }
 
 # --- what a CGI application sees ------------------------------------------
