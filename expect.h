@@ -48,6 +48,9 @@ int ex_parse(apr_pool_t *p, const char *value, apr_size_t len, ex_field *out);
 /* Does the member have the name (compared case-insensitively)? */
 int ex_member_is(const ex_member *m, const char *name);
 
+/* Does a field that parses have a 100-continue member? */
+int ex_asks_continue(const ex_field *field);
+
 
 /* ---- policy ---------------------------------------------------------- */
 
@@ -99,9 +102,10 @@ typedef enum {
 
 typedef struct {
     /* limits and rules, set by the caller before the first ex_scan() */
-    apr_size_t line_max;     /* longest line, CRLF included */
-    apr_size_t field_max;    /* longest field ("Expect: value") after
-                              * unfolding */
+    apr_size_t line_max;     /* longest line before its LF
+                              * (LimitRequestFieldSize + 2) */
+    apr_size_t field_max;    /* LimitRequestFieldSize: for a folded field
+                              * and for the merged value */
     int fields_max;          /* most fields in the block, Expect or not */
     int strict;              /* HttpProtocolOptions Strict: a line ends
                               * with CRLF and a value has no CTL but HTAB */
@@ -124,7 +128,7 @@ typedef struct {
     char hold[EX_HOLD_MAX];
     apr_size_t hold_len;
     char *buf;               /* the Expect line being taken */
-    apr_size_t buf_len, buf_size;
+    apr_size_t buf_len;
     char *value;             /* the merged value of every Expect line */
     apr_size_t value_len, value_size;
     apr_size_t field_len;    /* current field's length after unfolding,

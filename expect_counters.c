@@ -110,7 +110,7 @@ const char *ex_counted_name(ex_counters *c, int i)
 void ex_count(ex_counters *c, const ex_field *field, const ex_decision *d)
 {
     const ex_member *members = (const ex_member *)field->members->elts;
-    int i, has_100 = 0;
+    int i;
 
     apr_atomic_inc64(&c->requests);
     apr_atomic_inc64(d->outcome == EX_MET ? &c->met
@@ -128,10 +128,9 @@ void ex_count(ex_counters *c, const ex_field *field, const ex_decision *d)
         apr_atomic_add64(&c->would_reject, (apr_uint64_t)d->refused->nelts);
     }
     for (i = 0; i < field->members->nelts; i++) {
-        has_100 |= ex_member_is(&members[i], "100-continue");
         ex_count_name(c, members[i].name, members[i].name_len);
     }
-    if (has_100) {
+    if (ex_asks_continue(field)) {
         apr_atomic_inc64(&c->continue_100);
     }
 }

@@ -65,6 +65,22 @@ int ex_member_is(const ex_member *m, const char *name)
            && strncasecmp(m->name, name, m->name_len) == 0;
 }
 
+int ex_asks_continue(const ex_field *field)
+{
+    const ex_member *members = (const ex_member *)field->members->elts;
+    int i;
+
+    if (field->error) {
+        return 0;
+    }
+    for (i = 0; i < field->members->nelts; i++) {
+        if (ex_member_is(&members[i], "100-continue")) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* The parser's cursor.  Each scanning helper advances pos and returns 1, or
  * returns 0 leaving pos at the offending byte. */
 typedef struct {

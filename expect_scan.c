@@ -83,7 +83,7 @@ void ex_scan_init(ex_scan_t *sc, apr_pool_t *p)
     sc->in_expect = 0;
     sc->hold_len = 0;
     sc->buf = NULL;
-    sc->buf_len = sc->buf_size = 0;
+    sc->buf_len = 0;
     sc->value = NULL;
     sc->value_len = sc->value_size = 0;
     sc->field_len = 0;
@@ -217,7 +217,6 @@ static int take(ex_scan_t *sc, const char *s, apr_size_t n, int lf)
     }
     if (sc->buf == NULL) {
         sc->buf = apr_palloc(sc->pool, sc->line_max + 1);
-        sc->buf_size = sc->line_max + 1;
     }
     memcpy(sc->buf + sc->buf_len, s, n);
     sc->buf_len += n;

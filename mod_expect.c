@@ -46,7 +46,6 @@ typedef struct {
     const char *value;          /* the Expect field given back, or NULL */
     const char *parsed;         /* the value field was parsed from */
     ex_field field;
-    int decided;
 } expect_req;
 
 static ap_filter_rec_t *expect_in_handle;
@@ -270,8 +269,6 @@ static int expect_post_read_request(request_rec *r)
 {
     expect_req *er = get_req(r);
     const ex_field *field;
-    const ex_member *members;
-    int i;
 
     if (er == NULL) {
         return DECLINED;
@@ -291,15 +288,8 @@ static int expect_post_read_request(request_rec *r)
 
     /* What core sets: the handler's first read of the body sends
      * "100 Continue" when this is set. */
-    r->expecting_100 = 0;
-    if (field->error == NULL && r->proto_num >= HTTP_VERSION(1, 1)) {
-        members = (const ex_member *)field->members->elts;
-        for (i = 0; i < field->members->nelts; i++) {
-            if (ex_member_is(&members[i], "100-continue")) {
-                r->expecting_100 = 1;
-            }
-        }
-    }
+    r->expecting_100 = r->proto_num >= HTTP_VERSION(1, 1)
+                       && ex_asks_continue(field);
     return DECLINED;
 }
 
@@ -416,10 +406,9 @@ static int expect_header_parser(request_rec *r)
         return DECLINED;
     }
     er = get_req(r);
-    if (er == NULL || er->value == NULL || er->decided) {
+    if (er == NULL || er->value == NULL) {
         return DECLINED;
     }
-    er->decided = 1;
 
     /* What is judged is the field as it is now: a module may have removed
      * or changed it since post_read_request (RequestHeader ... early). */

@@ -101,6 +101,23 @@ START_TEST(member_name_compares_case_insensitively)
 }
 END_TEST
 
+START_TEST(asks_continue_only_for_a_100_continue_member_of_a_valid_field)
+{
+    ex_field f;
+
+    parse("x-foo, 100-Continue", &f);
+    ck_assert_int_eq(ex_asks_continue(&f), 1);
+    parse("x-foo, 100-continue-not", &f);
+    ck_assert_int_eq(ex_asks_continue(&f), 0);
+    parse("", &f);
+    ck_assert_int_eq(ex_asks_continue(&f), 0);
+    /* A field that does not parse asks for nothing, whatever came first. */
+    parse("100-continue, bad field", &f);
+    ck_assert(ex_member_is(member(&f, 0), "100-continue"));
+    ck_assert_int_eq(ex_asks_continue(&f), 0);
+}
+END_TEST
+
 START_TEST(repeated_member_gives_two_members)
 {
     ex_field f;
@@ -545,6 +562,7 @@ TCase *field_tcase(void)
 
     tcase_add_test(tc, single_member_keeps_the_name_as_sent);
     tcase_add_test(tc, member_name_compares_case_insensitively);
+    tcase_add_test(tc, asks_continue_only_for_a_100_continue_member_of_a_valid_field);
     tcase_add_test(tc, repeated_member_gives_two_members);
     tcase_add_test(tc, trailing_empty_element_is_accepted);
     tcase_add_test(tc, leading_empty_element_is_accepted);
