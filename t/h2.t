@@ -5,28 +5,13 @@ use strict;
 use warnings FATAL => 'all';
 
 use Apache::Test qw(-withtestmore);
-use JSON::PP ();
-use IPC::Open2 ();
+use lib 't/lib';
+use ExpectTest;
 
 plan tests => 17, need {
     'mod_http2 does not run under mpm_prefork' =>
         ($ENV{EXPECT_TEST_MPM} // 'event') ne 'prefork',
 };
-
-my $port = Apache::Test::vars('port');
-
-# Send the requests as streams of one connection; the responses.
-sub h2 {
-    my @reqs = @_;
-    my $pid = IPC::Open2::open2(my $out, my $in, '/usr/bin/python3',
-                                't/h2client.py', $port, 5);
-    print $in JSON::PP::encode_json(\@reqs);
-    close $in;
-    local $/;
-    my $json = <$out>;
-    waitpid $pid, 0;
-    return @{ JSON::PP::decode_json($json || '[]') };
-}
 
 my @r = h2(
     { method => 'POST', path => '/cgi/echo.cgi', body => 'h2 body',

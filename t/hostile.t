@@ -10,7 +10,6 @@ use strict;
 use warnings FATAL => 'all';
 
 use Apache::Test qw(-withtestmore);
-use IPC::Open2 ();
 use JSON::PP ();
 use Socket qw(SHUT_WR);
 use lib 't/lib';
@@ -74,19 +73,6 @@ sub statuses_to_eof {
     return join ' ', @st, closed_by_server($s, 1) ? 'eof' : 'open';
 }
 
-# Send requests as streams of one HTTP/2 connection (t/h2client.py).
-sub h2 {
-    my @reqs = @_;
-    my $pid = IPC::Open2::open2(my $out, my $in, '/usr/bin/python3',
-                                't/h2client.py', Apache::Test::vars('port'),
-                                10);
-    print $in JSON::PP::encode_json(\@reqs);
-    close $in;
-    local $/;
-    my $json = <$out>;
-    waitpid $pid, 0;
-    return @{ JSON::PP::decode_json($json || '[]') };
-}
 
 # --- a head cut anywhere ---------------------------------------------------
 # Each head is sent in two pieces, cut at every position in turn (so every

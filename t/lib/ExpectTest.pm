@@ -10,13 +10,15 @@ use warnings FATAL => 'all';
 
 use Exporter 'import';
 use IO::Select ();
+use IPC::Open2 ();
+use JSON::PP ();
 use Socket ();
 use Time::HiRes qw(time);
 use Apache::TestRequest ();
 use Test::More ();
 
 our @EXPORT = qw(connect_to send_raw read_response closed_by_server
-                 request exchange check send_slowly read_to_eof);
+                 request exchange check send_slowly read_to_eof h2);
 
 # is() or like(), by what is wanted.
 sub check {
@@ -200,6 +202,23 @@ sub read_to_eof {
         $data .= $chunk;
     }
     return ($data, 0);
+}
+
+# Send requests as the streams of one HTTP/2 (h2c) connection with
+# t/h2client.py, which withholds DATA until the server answers; the
+# responses, in order.  See t/h2client.py for the request and response
+# hashes.
+sub h2 {
+    my @reqs = @_;
+    my $pid = IPC::Open2::open2(my $out, my $in, '/usr/bin/python3',
+                                't/h2client.py', Apache::Test::vars('port'),
+                                10);
+    print $in JSON::PP::encode_json(\@reqs);
+    close $in;
+    local $/;
+    my $json = <$out>;
+    waitpid $pid, 0;
+    return @{ JSON::PP::decode_json($json || '[]') };
 }
 
 1;
