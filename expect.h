@@ -167,7 +167,8 @@ typedef struct {
     char name[EX_NAME_SIZE];      /* lower case */
 } ex_name_slot;
 
-/* Lives in shared memory: only atomic operations touch it. */
+/* Lives in shared memory: only atomic operations touch it.  It outlives
+ * restarts: change it, and bump the key in mod_expect.c's post_config. */
 typedef struct {
     volatile apr_uint64_t requests;     /* judged requests with Expect */
     volatile apr_uint64_t met;

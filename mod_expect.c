@@ -451,12 +451,14 @@ static int expect_header_parser(request_rec *r)
 
 /* The counters are made once per parent process and kept in its pool, so
  * that they survive restarts (graceful or not): the new generation of
- * children inherits the same segment.  The key names the layout, so that a
- * module built with another one gets a segment of its own. */
+ * children inherits the same segment.  A restart may load another build of
+ * the module: the key carries the layout's version (bump it whenever
+ * ex_counters changes) and the size is checked too, so that a build with
+ * another layout gets a segment of its own. */
 static int expect_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp, server_rec *s)
 {
-    static const char key[] = "mod_expect counters v1";
+    static const char key[] = "mod_expect counters v2";
     apr_pool_t *process = s->process->pool;
     apr_shm_t *shm;
     apr_status_t rv;
