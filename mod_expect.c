@@ -293,7 +293,10 @@ static int expect_post_read_request(request_rec *r)
     return DECLINED;
 }
 
-/* Does the request announce a body (RFC 9112 section 6.3)? */
+/* Does the request announce a body (RFC 9112 section 6.3)?  Not
+ * ap_request_has_body(): it says no for HEAD, but a HEAD request's body is
+ * framed like any other, and bytes left unread on the connection are what
+ * must not happen.  Core has already refused an invalid Content-Length. */
 static int has_body(request_rec *r)
 {
     const char *cl;
