@@ -7,7 +7,7 @@ use Apache::Test qw(-withtestmore);
 use lib 't/lib';
 use ExpectTest;
 
-plan tests => 59;
+plan tests => 61;
 
 my $body = "hello body";
 my $cl = "Content-Length: " . length $body;
@@ -70,6 +70,17 @@ for my $case (
     check($res && $res->{status}, 417, 'refused with the body sent at once');
     my $next = read_response($s, timeout => 2);
     ok !defined $next, 'nothing after the 417: the body was not parsed as a request';
+}
+
+{
+    # A HEAD request's body is framed like any other (httpd's own
+    # ap_request_has_body() would say it has none).
+    my $s = connect_to();
+    send_raw($s, request(HEAD => '/up', ["Expect: x-foo", $cl]));
+    my $res = read_response($s, timeout => 3, head => 1);
+    check($res && $res->{status}, 417, 'HEAD with a body, refused: 417 at once');
+    check($res && $res->{headers}{connection}, qr/close/i,
+          'HEAD with a body, refused: Connection: close');
 }
 
 {
