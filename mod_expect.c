@@ -12,6 +12,11 @@
  * The parser, the policy, the header line scanner and the counters are in
  * expect_*.c, which know nothing of httpd.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE             /* RTLD_DEFAULT */
+#endif
+#include <dlfcn.h>
+
 #include "httpd.h"
 #include "http_config.h"
 #include "http_core.h"
@@ -19,9 +24,11 @@
 #include "http_protocol.h"
 #include "http_request.h"
 #include "util_filter.h"
+#include "mod_core.h"
 #include "mod_status.h"
 
 #include "apr_atomic.h"
+#include "apr_lib.h"
 #include "apr_optional_hooks.h"
 #include "apr_shm.h"
 #include "apr_strings.h"
@@ -46,9 +53,18 @@ typedef struct {
     const char *value;          /* the Expect field given back, or NULL */
     const char *parsed;         /* the value field was parsed from */
     ex_field field;
+    unsigned int held:1;        /* value not given back yet: core checks
+                                 * Expect after post_read_request */
+    unsigned int h2_late:1;     /* mod_http2 filled headers_in after
+                                 * pre_read_request: core judged first */
+    unsigned int judged:1;      /* header_parser decided */
 } expect_req;
 
 static ap_filter_rec_t *expect_in_handle;
+
+/* Set when core checks Expect after the post_read_request hooks, as
+ * before 2.4.49: the field stays hidden until the quick_handler phase. */
+static int core_checks_late;
 
 /* ExpectAllow's default: what core meets. */
 static apr_array_header_t *default_allow;
@@ -211,6 +227,41 @@ static apr_status_t expect_in_filter(ap_filter_t *f, apr_bucket_brigade *bb,
     }
 }
 
+static expect_req *get_req(request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &expect_module);
+}
+
+/* An HTTP/2 request that core judged before this module could (see
+ * expect_pre_read_request): counted when the request ends, if it had an
+ * Expect field that header_parser never saw, and the first one in the
+ * server's life is logged. */
+static int unjudged_warned;
+
+static apr_status_t count_unjudged(void *data)
+{
+    request_rec *r = data;
+    expect_req *er = get_req(r);
+
+    if (er->judged || counters == NULL
+        || apr_table_get(r->headers_in, "Expect") == NULL) {
+        return APR_SUCCESS;
+    }
+    /* TODO(lead): ex_count_unjudged(counters), once the counters have it */
+    if (!unjudged_warned) {
+        unjudged_warned = 1;
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, r->server,
+                     "an HTTP/2 request's Expect field was judged by httpd's "
+                     "core, not by mod_expect: this mod_http2 (before 2.0, "
+                     "as in httpd 2.4.49 to 2.4.54) fills the request's "
+                     "headers too late.  Over HTTP/2, anything but exactly "
+                     "\"100-continue\" gets core's 417 whatever ExpectAllow "
+                     "and ExpectPolicy say; mod_status counts these requests "
+                     "as ExpectUnjudged");
+    }
+    return APR_SUCCESS;
+}
+
 static void expect_pre_read_request(request_rec *r, conn_rec *c)
 {
     core_server_config *core =
@@ -219,10 +270,19 @@ static void expect_pre_read_request(request_rec *r, conn_rec *c)
 
     ap_set_module_config(r->request_config, &expect_module, er);
 
-    /* mod_http2 (2.x, as in httpd 2.4.5x and later) builds the request
-     * from HEADERS frames before this hook runs: the field is already in
-     * the table, and no header block is read through the filters. */
+    /* mod_http2 builds the request from HEADERS frames: no header block
+     * is read through the filters.  Its 2.x (httpd 2.4.55 and later), and
+     * 1.x on httpd before 2.4.49, fill r->headers_in before this hook runs,
+     * and the field can be taken.  1.x on 2.4.49 to 2.4.54 fills it only
+     * after, then has core judge it at once: nothing a module can do
+     * comes in between.  Those requests are left to core, and said so. */
     if (c->master || !apr_is_empty_table(r->headers_in)) {
+        if (apr_is_empty_table(r->headers_in)) {
+            er->h2_late = 1;
+            apr_pool_cleanup_register(r->pool, r, count_unjudged,
+                                      apr_pool_cleanup_null);
+            return;
+        }
         er->value = apr_table_getm(r->pool, r->headers_in, "Expect");
         apr_table_unset(r->headers_in, "Expect");
         return;
@@ -238,11 +298,6 @@ static void expect_pre_read_request(request_rec *r, conn_rec *c)
     er->scan.strict = core->http_conformance != AP_HTTP_CONFORMANCE_UNSAFE;
     ex_scan_init(&er->scan, r->pool);
     er->filter = ap_add_input_filter_handle(expect_in_handle, er, r, c);
-}
-
-static expect_req *get_req(request_rec *r)
-{
-    return ap_get_module_config(r->request_config, &expect_module);
 }
 
 /* Parse the value if it is not the one parsed already: a module may have
@@ -263,14 +318,36 @@ static const ex_field *parse_value(request_rec *r, expect_req *er,
     return &er->field;
 }
 
-/* Give the field back to the request, as core would have had it, before
- * any other module looks at the headers. */
+/* Give the field back to the request, as core would have had it. */
+static void give_back(request_rec *r, expect_req *er)
+{
+    const ex_field *field;
+
+    er->held = 0;
+    apr_table_setn(r->headers_in, "Expect", er->value);
+    field = parse_value(r, er, er->value);
+
+    /* What core sets: the handler's first read of the body sends
+     * "100 Continue" when this is set.  It stays set whatever the scope
+     * decides but a refusal: RFC 9110 section 10.1.1 wants an immediate
+     * 100 or an immediate final status for a request that asked. */
+    r->expecting_100 = r->proto_num >= HTTP_VERSION(1, 1)
+                       && ex_asks_continue(field);
+}
+
+/* Give the field back before any other module looks at the headers, or,
+ * where core has yet to check Expect, keep it until quick_handler. */
 static int expect_post_read_request(request_rec *r)
 {
     expect_req *er = get_req(r);
-    const ex_field *field;
 
     if (er == NULL) {
+        return DECLINED;
+    }
+    if (er->h2_late) {
+        /* Core let it through, so it is exactly "100-continue" (and core
+         * set expecting_100): header_parser can still judge that. */
+        er->value = apr_table_getm(r->pool, r->headers_in, "Expect");
         return DECLINED;
     }
     if (er->filter) {           /* HTTP/0.9, or a block that did not end */
@@ -283,14 +360,42 @@ static int expect_post_read_request(request_rec *r)
     if (er->value == NULL) {
         return DECLINED;
     }
-    apr_table_setn(r->headers_in, "Expect", er->value);
-    field = parse_value(r, er, er->value);
-
-    /* What core sets: the handler's first read of the body sends
-     * "100 Continue" when this is set. */
-    r->expecting_100 = r->proto_num >= HTTP_VERSION(1, 1)
-                       && ex_asks_continue(field);
+    if (core_checks_late) {
+        er->held = 1;
+        return DECLINED;
+    }
+    give_back(r, er);
     return DECLINED;
+}
+
+/* Before 2.4.49 only: the first hook after core's check of Expect.  It runs
+ * before mod_cache's quick handler and before translate_name. */
+static int expect_quick_handler(request_rec *r, int lookup)
+{
+    expect_req *er = get_req(r);
+
+    (void)lookup;
+    if (er && er->held) {
+        give_back(r, er);
+    }
+    return DECLINED;
+}
+
+/* A Content-Length value as core reads it: digits only, no sign, no
+ * overflow.  ap_parse_strict_length() came with 2.4.44 (MMN 20120211.93);
+ * RHEL 8's 2.4.37 lacks it. */
+static int parse_length(apr_off_t *len, const char *str)
+{
+#if AP_MODULE_MAGIC_AT_LEAST(20120211, 93)
+    return ap_parse_strict_length(len, str);
+#else
+    char *end;
+
+    if (!apr_isdigit(*str)) {
+        return 0;
+    }
+    return apr_strtoff(len, str, &end, 10) == APR_SUCCESS && *end == '\0';
+#endif
 }
 
 /* Does the request announce a body (RFC 9112 section 6.3)?  Not
@@ -306,7 +411,7 @@ static int has_body(request_rec *r)
         return 1;
     }
     cl = apr_table_get(r->headers_in, "Content-Length");
-    return cl && !(ap_parse_strict_length(&len, cl) && len == 0);
+    return cl && !(parse_length(&len, cl) && len == 0);
 }
 
 static void log_refused(request_rec *r, const ex_field *field,
@@ -358,12 +463,79 @@ static const char *refusal_note(request_rec *r, const ex_field *field,
                        "\" cannot be met for this resource.", NULL);
 }
 
+/* EXPECT_DROPPED: what lenient dropped (the whole field if it does not
+ * parse), escaped as log items are, since a quoted-string may hold any
+ * byte but CR, LF and NUL. */
+static const char *dropped_members(request_rec *r, const char *value,
+                                   const ex_field *field,
+                                   const ex_decision *d)
+{
+    const ex_member *members = (const ex_member *)field->members->elts;
+    const int *refused = (const int *)d->refused->elts;
+    const char *out = "";
+    int i;
+
+    if (d->malformed) {
+        return ap_escape_logitem(r->pool, value);
+    }
+    for (i = 0; i < d->refused->nelts; i++) {
+        const ex_member *m = &members[refused[i]];
+
+        out = apr_pstrcat(r->pool, out, i ? ", " : "",
+                          apr_pstrmemdup(r->pool, m->text, m->text_len),
+                          NULL);
+    }
+    return ap_escape_logitem(r->pool, out);
+}
+
+/* Core's own 417 page ends "Only the 100-continue expectation is
+ * supported.", which is false wherever ExpectAllow says otherwise.  Where
+ * no ErrorDocument applies, the page says what this scope meets. */
+static void set_default_page(request_rec *r, const expect_dir_conf *conf,
+                             const char *note)
+{
+    const char **names = (const char **)conf->allow->elts;
+    const char *meets;
+    int i;
+
+    if (ap_response_code_string(r,
+            ap_index_of_response(HTTP_EXPECTATION_FAILED)) != NULL) {
+        return;
+    }
+    if (conf->allow->nelts == 0) {
+        meets = "This resource meets no expectation.";
+    }
+    else {
+        meets = "This resource can meet: ";
+        for (i = 0; i < conf->allow->nelts; i++) {
+            meets = apr_pstrcat(r->pool, meets, i ? ", " : "",
+                                ap_escape_html(r->pool, names[i]), NULL);
+        }
+        meets = apr_pstrcat(r->pool, meets, ".", NULL);
+    }
+    ap_custom_response(r, HTTP_EXPECTATION_FAILED,
+        apr_pstrcat(r->pool,
+                    "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n"
+                    "<html><head>\n"
+                    "<title>417 Expectation Failed</title>\n"
+                    "</head><body>\n"
+                    "<h1>Expectation Failed</h1>\n"
+                    "<p>", note, "</p>\n"
+                    "<p>", meets, "</p>\n",
+                    ap_psignature("<hr>\n", r),
+                    "</body></html>\n", NULL));
+}
+
 /* Refuse: 417 through ap_die, so that the ErrorDocument of the request's
  * own scope answers. */
-static int refuse(request_rec *r, const ex_field *field, const ex_decision *d)
+static int refuse(request_rec *r, const expect_dir_conf *conf,
+                  const ex_field *field, const ex_decision *d)
 {
+    const char *note = refusal_note(r, field, d);
+
     log_refused(r, field, d, "refused");
-    apr_table_setn(r->notes, "error-notes", refusal_note(r, field, d));
+    apr_table_setn(r->notes, "error-notes", note);
+    set_default_page(r, conf, note);
     if (!has_body(r)) {
         /* Nothing to read: the connection can stay. */
         r->expecting_100 = 0;
@@ -412,12 +584,17 @@ static int expect_header_parser(request_rec *r)
     if (er == NULL || er->value == NULL) {
         return DECLINED;
     }
+    if (er->held) {             /* no quick_handler ran: a lookup */
+        give_back(r, er);
+    }
+    er->judged = 1;
 
     /* What is judged is the field as it is now: a module may have removed
-     * or changed it since post_read_request (RequestHeader ... early). */
+     * or changed it since post_read_request (RequestHeader ... early).
+     * expecting_100 stays as the client's field set it: the client waits
+     * all the same. */
     value = apr_table_getm(r->pool, r->headers_in, "Expect");
     if (value == NULL) {
-        r->expecting_100 = 0;
         return DECLINED;
     }
     field = parse_value(r, er, value);
@@ -436,19 +613,29 @@ static int expect_header_parser(request_rec *r)
     switch (d.outcome) {
     case EX_IGNORED:
         log_refused(r, field, &d, "dropped");
+        apr_table_setn(r->subprocess_env, "EXPECT_DROPPED",
+                       dropped_members(r, value, field, &d));
         if (d.kept) {
             apr_table_setn(r->headers_in, "Expect", d.kept);
         }
         else {
             apr_table_unset(r->headers_in, "Expect");
         }
-        /* fall through */
+        /* A dropped 100-continue is still answered when the body is read
+         * (RFC 9110 section 10.1.1: an immediate 100 or final status, never
+         * the client's timer); the application just does not see it.  A
+         * malformed field may have asked for it too: an interim 100 that
+         * was not asked for is harmless to an HTTP/1.1 client, a stall
+         * is not. */
+        if (d.malformed && r->proto_num >= HTTP_VERSION(1, 1)) {
+            r->expecting_100 = 1;
+        }
+        return DECLINED;
     case EX_MET:
-        r->expecting_100 = d.expect_100;
         return DECLINED;
     case EX_REJECTED:
     default:
-        return refuse(r, field, &d);
+        return refuse(r, conf, field, &d);
     }
 }
 
@@ -586,6 +773,16 @@ static void register_hooks(apr_pool_t *p)
                               APR_HOOK_REALLY_FIRST - 10);
     ap_hook_header_parser(expect_header_parser, NULL, NULL,
                           APR_HOOK_REALLY_FIRST);
+    /* Core has checked Expect before post_read_request since 2.4.49, in
+     * ap_check_request_header(), which came then; before, it checks
+     * after.  Asking the running httpd, not the headers the module was
+     * built with, also gets right a vendor's 2.4.37 that took the change
+     * in. */
+    core_checks_late = dlsym(RTLD_DEFAULT, "ap_check_request_header") == NULL;
+    if (core_checks_late) {
+        ap_hook_quick_handler(expect_quick_handler, NULL, NULL,
+                              APR_HOOK_REALLY_FIRST);
+    }
     ap_hook_post_config(expect_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* Without mod_status loaded, nothing calls it. */
     APR_OPTIONAL_HOOK(ap, status_hook, expect_status_hook, NULL, NULL,

@@ -6,7 +6,7 @@ use Apache::Test qw(-withtestmore);
 use lib 't/lib';
 use ExpectTest;
 
-plan tests => 8;
+plan tests => 6;
 
 {
     my $s = connect_to();
@@ -33,14 +33,4 @@ plan tests => 8;
     is $res && $res->{status}, 417, '<If> on Content-Length: 417 at once';
     is $res && $res->{body}, 'Uploads over 1000 bytes are not accepted here.',
         '... with the scope\'s own message';
-}
-{
-    my $s = connect_to();
-    send_raw($s, request(POST => '/recipe/no-continue', ["Expect: 100-continue",
-                                                         "Content-Length: 4"]));
-    ok !defined read_response($s, timeout => 1),
-        'lenient with none: no 100 Continue is sent';
-    send_raw($s, "data");
-    my $res = read_response($s);
-    is $res && $res->{body}, 'data', '... and the body is read as usual';
 }
