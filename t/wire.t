@@ -181,8 +181,14 @@ for my $case (
     $res = read_response($s);
     check($res && $res->{headers}{'x-seen-expect'}, '100-continue, x-foo',
              'obs-fold: replaced by one SP in the value the application sees');
-    check($res && $res->{headers}{'x-post-read'}, '100-continue, x-foo',
-             'post_read_request hooks (server-level SetEnvIf) see the field');
+    SKIP: {
+        my $server = Apache::Test::config()->{server}{version};
+        skip "$server checks Expect after post_read_request (before "
+             . "2.4.49): post_read_request hooks do not see the field", 1
+            if !have_min_apache_version('2.4.49');
+        check($res && $res->{headers}{'x-post-read'}, '100-continue, x-foo',
+                 'post_read_request hooks (server-level SetEnvIf) see the field');
+    }
 }
 
 {
