@@ -27,13 +27,20 @@ plan tests => 2 * @bad + @good;
 my $vars = Apache::Test::vars();
 my $so = File::Spec->catfile($vars->{serverroot}, '..', '.libs', 'mod_expect.so');
 my $conf = File::Spec->catfile($vars->{t_logs}, 'config-test.conf');
+# The modules of the httpd under test (t/integration.sh exports its apxs's
+# LIBEXECDIR); mpm_event and authz_core may also be built in.
+my $mods = $ENV{EXPECT_LIBEXECDIR} || $vars->{libexecdir};
 
 sub check_config {
     my $directives = shift;
     open my $fh, '>', $conf or die "$conf: $!";
     print $fh <<"CONF";
-LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+<IfModule !mpm_event_module>
+LoadModule mpm_event_module $mods/mod_mpm_event.so
+</IfModule>
+<IfModule !authz_core_module>
+LoadModule authz_core_module $mods/mod_authz_core.so
+</IfModule>
 LoadModule expect_module $so
 ServerName 127.0.0.1
 Listen 127.0.0.1:65001

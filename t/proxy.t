@@ -35,9 +35,15 @@ for my $path ('/proxy', '/proxy-ping') {
         'a refused expectation is answered by the proxy, before the body';
 }
 
-{
+SKIP: {
     # The proxy meets x-foo and passes the field on; the backend does not
     # meet it, and its 417 reaches the client without the body being sent.
+    # mod_proxy_http forwards 100-continue since 2.4.41; before, it reads
+    # the client's body (sending the 100 itself) before it asks.
+    my $server = Apache::Test::config()->{server}{version};
+    skip "$server: mod_proxy_http reads the body before it forwards "
+         . "100-continue (before 2.4.41)", 2
+        if !have_min_apache_version('2.4.41');
     my $s = connect_to();
     send_raw($s, request(POST => '/proxy-ext', ["Expect: 100-continue, x-foo",
                                                 $cl]));
