@@ -1,0 +1,23 @@
+# Real-client interop suite, included by Makefile.apxs (which gives MOD,
+# TOP and the need macro).
+#
+#   make -f Makefile.apxs interop   curl, PHP's curl extension, Go net/http
+#                                   (and x/net/http2 for h2c), Java 17's
+#                                   HttpClient, Node's http and http2,
+#                                   botocore's S3 PutObject, against
+#                                   Debian's apache2 with the module
+#
+# t/interop/run.py says what each case checks; it prints the table and
+# "N passed, N failed", and fails on any failed case.  CLIENTS=go,node runs
+# some of the clients.  Debian's golang-golang-x-net-dev gives Go its
+# HTTP/2 client in GOPATH mode: nothing is fetched.
+
+DEBS_INTEROP := apache2 curl php-cli php-curl golang-go \
+                golang-golang-x-net-dev openjdk-17-jdk-headless nodejs \
+                python3 python3-botocore
+
+.PHONY: interop
+
+interop: $(MOD)
+	@$(call need,$(DEBS_INTEROP))
+	APACHE2=/usr/sbin/apache2 /usr/bin/python3 t/interop/run.py

@@ -1,0 +1,479 @@
+#!/usr/bin/python3
+"""Real clients against mod_expect: curl, PHP (curl extension), Go net/http,
+Java java.net.http, Node http/http2 and botocore (S3 PutObject).
+
+    python3 t/interop/run.py        (make -f Makefile.apxs interop)
+
+Starts Debian's apache2 (mpm_event) with the freshly built
+.libs/mod_expect.so on a free port of 127.0.0.1, from t/interop/httpd.conf,
+in a directory of its own under /tmp; as root, apache2 runs as nobody.
+Builds the Go and Java clients into that directory.  Each client program
+runs its cases one after the other in one process (curl: a process per
+case), over HTTP/1.1 and, where it can, HTTP/2 over cleartext (h2c, prior
+knowledge).  A case is a scope (met, strict, lenient, ext, proxy; see
+httpd.conf) and a body (128 bytes, or 2 MiB, over the 1 MiB from which
+curl 7.88 asks for 100-continue by itself); every upload asks for
+100-continue the way that client does it.
+
+For each case the table shows the status, whether the client saw an
+interim 100 ("?" where the client does not tell), the time the request
+took, the body bytes the CGI script read, the requests the access log has
+for the case (more than one: the client retried), whether the request came
+on a connection used before, and the verdict.  A case fails on:
+
+  - a stall: more than STALL (3) seconds for one request;
+  - a 200 without the 100 the request asked for (RFC 9110 section 10.1.1:
+    an immediate 100 or final status; a client's timer is no answer);
+  - a body read twice, a refused body read, or a met body not read whole;
+  - a desync: a request in the access log no case sent (the body starts
+    with a request line, so a body taken for a request shows), a 400, or a
+    response that names another case;
+  - a status other than the scope's (417 where the request asked for
+    100-continue and the scope meets nothing, 200 elsewhere).
+
+A client bug listed in KNOWN is reported as "known: ..." and not counted
+as a failure.  Whatever happens, apache2 is stopped at the end, and the
+last line says "N passed, N failed".
+
+Settings (environment): APACHE2 (default /usr/sbin/apache2), MODULE (the
+module to load, default .libs/mod_expect.so), CLIENTS (a comma-separated
+subset of curl,php,go,java,node,botocore), CLIENT_BOUND (seconds one
+request may take before the client gives up, default 5), KEEP=1 keeps the
+directory.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.abspath(os.path.join(HERE, '..', '..'))
+APACHE2 = os.environ.get('APACHE2', '/usr/sbin/apache2')
+MODULE = os.environ.get('MODULE', os.path.join(TOP, '.libs', 'mod_expect.so'))
+STALL = 3.0
+BOUND = float(os.environ.get('CLIENT_BOUND', '5'))
+# curl 7.88 adds "Expect: 100-continue" itself above 1 MiB: the large body
+# is over that, the small one asks for it explicitly.
+SIZES = (('small', 128), ('large', 2 << 20))
+SCOPES = ('met', 'strict', 'lenient', 'ext', 'proxy')
+
+# Which clients can send an Expect value of their own and still wait for the
+# 100 (the others always send exactly "100-continue"): Java's HttpClient
+# refuses an Expect header ("restricted header"), and botocore waits only
+# when the value is exactly 100-continue.
+CUSTOM_EXPECT = {'curl', 'php', 'go', 'node'}
+
+# Client bugs: (client, protocol, scope) -> (what happens, reference, the
+# client's error when it happens).  A case that ends with that error is
+# "known", not a failure; any other failure still fails.
+KNOWN = {
+    ('java', 'h1', 'strict'): ('hangs', 'JDK-8286171', 'no response in'),
+    ('curl', 'h2', 'strict'): (
+        '"Empty reply from server"', 'libcurl 7.88 over HTTP/2, no upstream '
+        'report found: the 417 on a stream still waiting for its 100 is '
+        'lost; nghttp and t/h2client.py get it', 'curl exit 52'),
+    ('php', 'h2', 'strict'): (
+        '"Empty reply from server"', 'the same libcurl 7.88',
+        'curl error 52'),
+}
+
+# What each client needs (Debian's packages, see interop.mk).
+TOOLS = {
+    'curl': ('/usr/bin/curl',),
+    'php': ('/usr/bin/php',),
+    'go': ('/usr/bin/go', '/usr/share/gocode/src/golang.org/x/net/http2'),
+    'java': ('/usr/bin/java', '/usr/bin/javac'),
+    'node': ('/usr/bin/node',),
+    'botocore': ('/usr/lib/python3/dist-packages/botocore',),
+}
+
+# Protocols each client runs, and why a client does not run one.
+PROTOCOLS = {
+    'curl': ('h1', 'h2'),
+    'php': ('h1', 'h2'),
+    'go': ('h1', 'h2'),
+    'java': ('h1',),
+    'node': ('h1', 'h2'),
+    'botocore': ('h1',),
+}
+NO_H2 = {
+    'java': 'HttpClient speaks h2 over TLS or via Upgrade only, and '
+            'mod_http2 declines an Upgrade on a request with a body',
+    'botocore': 'urllib3 speaks HTTP/1.1 only',
+}
+
+apache = None
+workdir = None
+
+
+def stop_server():
+    global apache
+    if apache is None:
+        return
+    if apache.poll() is None:
+        apache.terminate()
+        try:
+            apache.wait(10)
+        except subprocess.TimeoutExpired:
+            # apache2 and its children: the process group it leads.
+            os.killpg(apache.pid, signal.SIGKILL)
+            apache.wait()
+    apache = None
+
+
+def on_signal(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if apache.poll() is not None:
+            return False
+        try:
+            with socket.create_connection(('127.0.0.1', port), 0.5):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def build_clients(clients):
+    """Compile the Go and Java clients into the work directory."""
+    out = {}
+    src = os.path.join(HERE, 'clients')
+    if 'go' in clients:
+        gopath = os.path.join(workdir, 'gopath')
+        os.makedirs(gopath)
+        env = dict(os.environ, GO111MODULE='off',
+                   GOPATH=gopath + ':/usr/share/gocode',
+                   GOFLAGS='', GOCACHE=os.environ.get(
+                       'GOCACHE', os.path.expanduser('~/.cache/go-build')))
+        exe = os.path.join(workdir, 'goclient')
+        t = time.monotonic()
+        run(['go', 'build', '-o', exe, os.path.join(src, 'goclient.go')],
+            env=env)
+        print('interop: go client built in %.1f s' % (time.monotonic() - t))
+        out['go'] = [exe]
+    if 'java' in clients:
+        classes = os.path.join(workdir, 'classes')
+        t = time.monotonic()
+        run(['javac', '-d', classes, os.path.join(src, 'JavaClient.java')])
+        print('interop: java client built in %.1f s' % (time.monotonic() - t))
+        out['java'] = ['java', '-cp', classes, 'JavaClient']
+    out['curl'] = ['/bin/sh', os.path.join(src, 'curl.sh')]
+    out['php'] = ['php', os.path.join(src, 'client.php')]
+    out['node'] = ['node', os.path.join(src, 'client.js')]
+    out['botocore'] = ['/usr/bin/python3', os.path.join(src, 'boto.py')]
+    return out
+
+
+def cases_for(client, proto):
+    cases = []
+    for scope in SCOPES:
+        for sname, size in SIZES:
+            run_id = '%s-%s-%s-%s' % (client, proto, scope, sname)
+            if scope == 'ext' and client in CUSTOM_EXPECT:
+                expect = '100-continue, x-foo'
+            elif client in ('curl', 'php') and size > 1 << 20 and scope != 'ext':
+                expect = 'auto'   # curl adds it itself for such a body
+            else:
+                expect = '100-continue'
+            cases.append({'id': run_id, 'scope': scope, 'size': size,
+                          'sname': sname, 'expect': expect,
+                          'client': client, 'proto': proto})
+    return cases
+
+
+def run_client(cmd, base, proto, cases):
+    """Run one client program over its cases; its report lines by id."""
+    lines = ''.join('%s\t%s/%s/b/%s\t%d\t%s\n'
+                    % (c['id'], base, c['scope'], c['id'], c['size'],
+                       c['expect']) for c in cases)
+    limit = len(cases) * (BOUND + 2) + 30
+    env = dict(os.environ, CLIENT_BOUND=str(BOUND), IOP_PROTO=proto,
+               IOP_BASE=base)
+    # In a process group of its own, so that what it runs (curl, the JVM's
+    # threads) is stopped with it.
+    p = subprocess.Popen(cmd + [proto], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=env, text=True, start_new_session=True)
+    try:
+        out, err = p.communicate(lines, timeout=limit)
+        rc = p.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+        err += '\nthe client ran past %d s and was stopped' % limit
+        rc = -1
+    except BaseException:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        raise
+    got = {}
+    for line in out.splitlines():
+        f = line.split('\t')
+        if len(f) >= 6 and f[0] in {c['id'] for c in cases}:
+            got[f[0]] = {'status': int(f[1]) if f[1].isdigit() else 0,
+                         'saw100': f[2], 'ms': float(f[3]), 'xrun': f[4],
+                         'error': f[5] if len(f) > 5 else ''}
+    if rc != 0 or len(got) != len(cases):
+        sys.stderr.write('interop: %s %s exited %s\n%s\n'
+                         % (cmd[-1], proto, rc, err[-3000:]))
+    return got
+
+
+def read_log(path):
+    entries = []
+    with open(path) as fh:
+        for line in fh:
+            f = line.rstrip('\n').split('\t')
+            if len(f) < 9:
+                entries.append({'raw': line, 'path': '', 'status': 0})
+                continue
+            entries.append({'port': f[0], 'k': int(f[1]) if f[1].isdigit() else 0,
+                            'status': int(f[2]) if f[2].isdigit() else 0,
+                            'expect': f[3], 'read': f[4], 'in': f[5],
+                            'proto': f[6], 'method': f[7], 'path': f[8],
+                            'raw': line})
+    return entries
+
+
+def judge(c, r, log, seen_ports):
+    """The row for case c with client result r and its log lines."""
+    front = [e for e in log if e['path'] == '/%s/b/%s' % (c['scope'], c['id'])]
+    back = [e for e in log if e['path'] == '/backend/b/%s' % c['id']]
+    handler = back if c['scope'] == 'proxy' else front
+    reads = [int(e['read']) for e in handler if e['read'].isdigit()]
+    nread = sum(reads)
+    asked = any(e['expect'] != '-' for e in front)
+    # A connection used before: over HTTP/1.1 a request before this one on
+    # it (%k); over HTTP/2 (where %k counts something else) the client's
+    # port of an earlier case of this client run.
+    reused = bool(front) and (front[0]['k'] > 0 if front[0]['proto'] ==
+                              'HTTP/1.1' else front[0]['port'] in seen_ports)
+    for e in front:
+        seen_ports.add(e['port'])
+    row = {'status': r['status'] if r else 0,
+           'saw100': r['saw100'] if r else '?',
+           'ms': r['ms'] if r else 0.0, 'read': nread,
+           'requests': len(front), 'reused': 'yes' if reused else 'no',
+           'expect': 'yes' if asked else 'no'}
+    problems = []
+    if r is None:
+        problems.append('no report from the client')
+    elif r['error']:
+        problems.append(r['error'])
+    if r and r['ms'] > STALL * 1000:
+        problems.append('stall')
+    refused = c['scope'] == 'strict' and asked
+    want = 417 if refused else 200
+    if r and r['status'] != want:
+        problems.append('status %d, not %d' % (r['status'], want))
+    if r and r['status'] == 200 and r['xrun'] != c['id']:
+        problems.append('response of %s' % r['xrun'])
+    if r and r['status'] == 200 and asked and r['saw100'] == 'no':
+        # Every Expect sent here has 100-continue: RFC 9110 section 10.1.1
+        # wants an immediate 100 or final status, and a lenient scope still
+        # answers it (a client's timer going off is no answer).
+        problems.append('no 100 Continue')
+    if len(reads) > 1 and nread > 0 and sum(1 for n in reads if n) > 1:
+        problems.append('body read %d times' % sum(1 for n in reads if n))
+    elif refused and nread and row['requests'] == 1:
+        problems.append('refused body read (%d bytes)' % nread)
+    elif not refused and nread != c['size'] and r and r['status'] == 200:
+        problems.append('read %d of %d bytes' % (nread, c['size']))
+    if not front:
+        problems.append('not in the access log')
+    bad = sorted({e['status'] for e in front + back if e['status'] == 400})
+    if bad:
+        problems.append('400 in the access log')
+    known = KNOWN.get((c['client'], c['proto'], c['scope']))
+    if problems and known and r and r['status'] == 0 \
+            and known[2] in r['error']:
+        row['verdict'] = 'known: %s (%s)' % known[:2]
+        row['ok'] = True
+    elif problems:
+        row['verdict'] = 'FAIL: ' + '; '.join(problems)
+        row['ok'] = False
+    else:
+        row['verdict'] = 'ok'
+        row['ok'] = True
+    return row
+
+
+def main():
+    global apache, workdir
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    if not os.path.isfile(MODULE):
+        sys.exit('%s is missing: build it first (make -f Makefile.apxs)'
+                 % MODULE)
+    clients = os.environ.get('CLIENTS', 'curl,php,go,java,node,botocore')
+    clients = [c for c in clients.split(',') if c]
+    for c in clients:
+        if c not in PROTOCOLS:
+            sys.exit('unknown client %r' % c)
+    missing = [t for c in clients for t in TOOLS[c] if not os.path.exists(t)]
+    if not os.access(APACHE2, os.X_OK):
+        missing.insert(0, APACHE2)
+    if missing:
+        sys.exit('interop: missing %s (make -f Makefile.apxs interop '
+                 'installs what it needs as root)' % ', '.join(missing))
+
+    workdir = tempfile.mkdtemp(prefix='mod_expect-interop.')
+    os.chmod(workdir, 0o755)
+    try:
+        os.makedirs(os.path.join(workdir, 'cgi'))
+        os.makedirs(os.path.join(workdir, 'htdocs'))
+        shutil.copy(os.path.join(HERE, 'count.cgi'),
+                    os.path.join(workdir, 'cgi', 'count'))
+        os.chmod(os.path.join(workdir, 'cgi', 'count'), 0o755)
+        cmds = build_clients(clients)
+
+        port = free_port()
+        env = dict(os.environ, IOP_DIR=workdir, IOP_PORT=str(port),
+                   IOP_MODULE=MODULE)
+        args = [APACHE2, '-d', workdir, '-f', os.path.join(HERE, 'httpd.conf'),
+                '-DFOREGROUND']
+        if os.geteuid() == 0:
+            args.append('-DIOP_ROOT')
+        apache = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL,
+                                  start_new_session=True)
+        if not wait_port(port, 15):
+            log = open(os.path.join(workdir, 'error_log')).read() \
+                if os.path.exists(os.path.join(workdir, 'error_log')) else ''
+            sys.exit('apache2 did not start\n' + log)
+        base = 'http://127.0.0.1:%d' % port
+        print('interop: apache2 pid %d on %s, %s' % (apache.pid, base, workdir))
+
+        results = []
+        for client in clients:
+            for proto in PROTOCOLS[client]:
+                cases = cases_for(client, proto)
+                t = time.monotonic()
+                got = run_client(cmds[client], base, proto, cases)
+                print('interop: %s %s: %d cases in %.1f s'
+                      % (client, proto, len(cases), time.monotonic() - t))
+                results.extend((c, got.get(c['id'])) for c in cases)
+        time.sleep(1)   # the last lines of the access log
+        log = read_log(os.path.join(workdir, 'access_log'))
+        errlog = open(os.path.join(workdir, 'error_log')).read()
+    finally:
+        stop_server()
+
+    sent = set()
+    for c, _ in results:
+        sent.add('/%s/b/%s' % (c['scope'], c['id']))
+        sent.add('/backend/b/%s' % c['id'])
+    strays = [e['raw'].rstrip('\n') for e in log if e['path'] not in sent]
+
+    rows = []
+    seen_ports = {}
+    for c, r in results:
+        group = seen_ports.setdefault((c['client'], c['proto']), set())
+        rows.append((c, judge(c, r, log, group)))
+    print_table(rows, clients)
+
+    failed = sum(1 for _, row in rows if not row['ok'])
+    passed = len(rows) - failed
+    if strays:
+        print('\ndesync: requests in the access log that no case sent:')
+        for s in strays:
+            print('    ' + s)
+        failed += 1
+    crashes = [l for l in errlog.splitlines() if 'exit signal' in l]
+    if crashes:
+        print('\napache2 children crashed:\n' + '\n'.join(crashes))
+        failed += 1
+    if os.environ.get('KEEP'):
+        print('interop: kept %s' % workdir)
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print('\n%d passed, %d failed' % (passed, failed))
+    return 1 if failed else 0
+
+
+def print_table(rows, clients):
+    head = ('client', 'proto', 'scope', 'body', 'Expect', 'status', '100',
+            'elapsed', 'read', 'requests', 'reused', 'verdict')
+    table = [head]
+    for c, row in rows:
+        table.append((c['client'], 'HTTP/2' if c['proto'] == 'h2'
+                      else 'HTTP/1.1', c['scope'], c['sname'],
+                      c['expect'].replace('auto', '100-continue (auto)')
+                      if row['expect'] == 'yes' else 'none',
+                      str(row['status'] or '-'), row['saw100'],
+                      '%.0f ms' % row['ms'], str(row['read']),
+                      str(row['requests']), row['reused'], row['verdict']))
+    print()
+    print('| ' + ' | '.join(head) + ' |')
+    print('|' + '---|' * len(head))
+    for t in table[1:]:
+        print('| ' + ' | '.join(t) + ' |')
+    for client in clients:
+        if client in NO_H2:
+            print('%s: no HTTP/2 run: %s.' % (client, NO_H2[client]))
+    print_summary(rows)
+
+
+def print_summary(rows):
+    """The same, one cell per client, protocol and scope, both bodies."""
+    cells = {}
+    order = []
+    for c, row in rows:
+        key = (c['client'], c['proto'])
+        if key not in cells:
+            cells[key] = {}
+            order.append(key)
+        if row['verdict'].startswith('known: '):
+            what = 'known: ' + row['verdict'][7:].split(' (')[0]
+        else:
+            what = str(row['status'] or 'no answer')
+            if row['saw100'] == 'yes':
+                what += ' after 100'
+            if row['expect'] == 'no':
+                what += ' (no Expect sent)'
+            if row['requests'] > 1:
+                what += ', %d requests' % row['requests']
+            if not row['ok']:
+                what += ' FAIL'
+        cells[key].setdefault(c['scope'], []).append(
+            (c['sname'], what, row['ms']))
+    print('\n| client | protocol | ' + ' | '.join(SCOPES) + ' |')
+    print('|---|---|' + '---|' * len(SCOPES))
+    for key in order:
+        out = []
+        for scope in SCOPES:
+            runs = cells[key].get(scope, [])
+            if len({w for _, w, _ in runs}) == 1:
+                out.append('%s, %.0f ms' % (runs[0][1], max(m for _, _, m in runs)))
+            else:
+                out.append('; '.join('%s: %s, %.0f ms' % r for r in runs))
+        print('| %s | %s | %s |' % (key[0], 'HTTP/2' if key[1] == 'h2'
+                                    else 'HTTP/1.1', ' | '.join(out)))
+
+
+if __name__ == '__main__':
+    try:
+        sys.exit(main())
+    finally:
+        stop_server()
+        if workdir and os.path.isdir(workdir) and not os.environ.get('KEEP') \
+                and sys.exc_info()[0] is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
