@@ -18,7 +18,8 @@ use Apache::TestRequest ();
 use Test::More ();
 
 our @EXPORT = qw(connect_to send_raw read_response closed_by_server
-                 request exchange check send_slowly read_to_eof h2);
+                 request exchange check send_slowly read_to_eof h2
+                 connect_tls tls_ca h2_tls);
 
 # is() or like(), by what is wanted.
 sub check {
@@ -43,8 +44,13 @@ sub send_raw {
     my ($sock, $data) = @_;
     local $SIG{PIPE} = 'IGNORE';
     my $off = 0;
+    my $deadline = time + 10;
     while ($off < length $data) {
         my $n = syswrite($sock, $data, length($data) - $off, $off);
+        if (!defined $n && would_block($sock) && time < $deadline) {
+            IO::Select->new($sock)->can_write($deadline - time);
+            next;
+        }
         return 0 unless defined $n;
         $off += $n;
     }
@@ -54,13 +60,36 @@ sub send_raw {
 # Read more bytes into the socket's buffer; 0 on EOF or timeout.
 sub fill {
     my ($sock, $deadline) = @_;
-    my $left = $deadline - time;
-    return 0 if $left <= 0;
-    return 0 unless IO::Select->new($sock)->can_read($left);
-    my $n = sysread($sock, my $chunk, 65536);
-    return 0 unless $n;
-    ${*$sock}{expect_buf} .= $chunk;
-    return 1;
+    for (;;) {
+        my $left = $deadline - time;
+        return 0 if $left <= 0;
+        return 0 unless can_read($sock, $left);
+        my $n = sysread($sock, my $chunk, 65536);
+        next if !defined $n && would_block($sock);
+        return 0 unless $n;
+        ${*$sock}{expect_buf} .= $chunk;
+        return 1;
+    }
+}
+
+# Is there something to read within $timeout seconds?  A TLS socket may
+# hold decrypted bytes that select() cannot see.
+sub can_read {
+    my ($sock, $timeout) = @_;
+    return 1 if $sock->isa('IO::Socket::SSL') && $sock->pending;
+    return IO::Select->new($sock)->can_read($timeout);
+}
+
+# A TLS socket (non-blocking, see connect_tls) that has nothing for the
+# caller yet: what it read was TLS's own, such as a TLS 1.3 session
+# ticket, or a write must wait for room.  Never true for a plain socket.
+sub would_block {
+    my $sock = shift;
+    return 0 unless $sock->isa('IO::Socket::SSL');
+    my $err = $IO::Socket::SSL::SSL_ERROR;
+    return 1 if $!{EAGAIN} || $!{EWOULDBLOCK};
+    return defined $err && ($err == IO::Socket::SSL::SSL_WANT_READ()
+                            || $err == IO::Socket::SSL::SSL_WANT_WRITE());
 }
 
 # Read one response, interim or final, within $opt{timeout} seconds
@@ -127,9 +156,10 @@ sub closed_by_server {
     my $deadline = time + ($timeout // 5);
     my $before = length ${*$sock}{expect_buf};
     while (time < $deadline) {
-        return 0 unless IO::Select->new($sock)->can_read($deadline - time);
+        return 0 unless can_read($sock, $deadline - time);
         my $n = sysread($sock, my $chunk, 65536);
         return 1 if defined $n && $n == 0;
+        next if !defined $n && would_block($sock);
         return 1 if !defined $n;            # reset counts as closed
         ${*$sock}{expect_buf} .= $chunk;
         return 0 if length ${*$sock}{expect_buf} > $before;
@@ -196,8 +226,9 @@ sub read_to_eof {
     my $data = ${*$sock}{expect_buf} // '';
     ${*$sock}{expect_buf} = '';
     while (time < $deadline) {
-        last unless IO::Select->new($sock)->can_read($deadline - time);
+        last unless can_read($sock, $deadline - time);
         my $n = sysread($sock, my $chunk, 65536);
+        next if !defined $n && would_block($sock);
         return ($data, 1) unless $n;
         $data .= $chunk;
     }
@@ -209,16 +240,59 @@ sub read_to_eof {
 # responses, in order.  See t/h2client.py for the request and response
 # hashes.
 sub h2 {
-    my @reqs = @_;
+    return run_h2client([Apache::Test::vars('port'), 10], @_);
+}
+
+# The same over TLS, to the TLS virtual host, with h2 chosen by ALPN and
+# the server's certificate verified; each response also has "alpn", the
+# protocol the server chose.
+sub h2_tls {
+    return run_h2client([Apache::Test::vars('expect_tls_port'), 10,
+                         '--tls', tls_ca()], @_);
+}
+
+sub run_h2client {
+    my ($args, @reqs) = @_;
     my $pid = IPC::Open2::open2(my $out, my $in, '/usr/bin/python3',
-                                't/h2client.py', Apache::Test::vars('port'),
-                                10);
+                                't/h2client.py', @$args);
     print $in JSON::PP::encode_json(\@reqs);
     close $in;
     local $/;
     my $json = <$out>;
     waitpid $pid, 0;
     return @{ JSON::PP::decode_json($json || '[]') };
+}
+
+# The CA that issued the TLS virtual host's certificate (t/lib/ExpectTLS.pm).
+sub tls_ca {
+    return Apache::Test::vars('t_conf') . '/tls/ca.pem';
+}
+
+# A TLS connection to the TLS virtual host (t/conf/tls.conf.in), offering
+# the ALPN protocols in $opt{alpn} (default: http/1.1).  The server's
+# certificate is verified against tls_ca() for 127.0.0.1, as a browser
+# would check it.  The socket is left non-blocking, so that no read waits
+# past its deadline for application data behind a session ticket; every
+# helper above works on it as on a plain socket.  $sock->alpn_selected
+# tells the protocol the server chose.
+sub connect_tls {
+    my %opt = @_;
+    require IO::Socket::SSL;
+    my $sock = Apache::TestRequest::vhost_socket('expect_tls')
+        or die "cannot connect to the TLS virtual host: $!";
+    IO::Socket::SSL->start_SSL($sock,
+        SSL_alpn_protocols  => $opt{alpn} // ['http/1.1'],
+        SSL_verify_mode     => IO::Socket::SSL::SSL_VERIFY_PEER(),
+        SSL_ca_file         => tls_ca(),
+        SSL_verifycn_scheme => 'http',
+        SSL_verifycn_name   => '127.0.0.1',
+        Timeout             => 10)
+        or die "TLS handshake with the test server failed: "
+             . "$IO::Socket::SSL::SSL_ERROR";
+    $sock->blocking(0);
+    $sock->autoflush(1);
+    ${*$sock}{expect_buf} = '';
+    return $sock;
 }
 
 1;
