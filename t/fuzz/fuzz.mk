@@ -75,9 +75,10 @@ fuzz: $(FUZZ_BINS)
 # The unit suite's sources, with the sanitizers.  CK_FORK=no runs every
 # test in this one process, so LeakSanitizer sees the whole run at exit
 # (the suite destroys its pools and calls apr_terminate: what is left is a
-# real leak).
+# real leak).  When a test fails, run_unit exits without a leak check (see
+# t/unit/main.c): the failure shows alone.
 t/unit/run_unit_asan: $(wildcard t/unit/*.c t/unit/*.h) $(PURE) expect.h
-	@$(call need,$(DEBS_UNIT) $(DEBS_SAN))
+	@$(call need,$(DEBS_UNIT) $(DEBS_SAN) valgrind)
 	$(CC) -std=gnu99 -Wall -Wextra -Werror -g -O1 $(SAN_FLAGS) -I. \
 	    $$(pkg-config --cflags apr-1 check) -o $@ \
 	    $(wildcard t/unit/*.c) $(PURE) $$(pkg-config --libs apr-1 check)
@@ -96,10 +97,12 @@ unit-asan: t/unit/run_unit_asan
 
 # --errors-for-leak-kinds=definite: a block nothing points to any more is
 # an error; memory still reachable at exit (Check's, the C library's) is
-# not.
+# not.  --leak-check=no: run_unit asks memcheck for the full check itself
+# once every test has passed (see t/unit/main.c), so that a failed test
+# shows alone.
 unit-valgrind: t/unit/run_unit
 	@$(call need,valgrind)
-	CK_FORK=no valgrind -q --error-exitcode=1 --leak-check=full \
+	CK_FORK=no valgrind -q --error-exitcode=1 --leak-check=no \
 	    --errors-for-leak-kinds=definite --show-leak-kinds=definite \
 	    t/unit/run_unit
 
