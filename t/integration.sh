@@ -1,8 +1,15 @@
 #!/bin/sh
-# Runs the Apache::Test suite against Debian's apache2 and the freshly
-# built module, under the MPM given ($1: event, worker or prefork); any
-# further arguments (test files) go to t/TEST.PL.  EXPECT_HTTPD names
-# another httpd binary or wrapper (the sanitizer run uses one).
+# Runs the Apache::Test suite against an httpd and the freshly built
+# module, under the MPM given ($1: event, worker or prefork); any further
+# arguments (test files) go to t/TEST.PL.
+#
+# APXS names the httpd's apxs (default: apxs on PATH, Debian's
+# /usr/bin/apxs) and HTTPD its binary (default: the apxs's SBINDIR and
+# PROGNAME, else /usr/sbin/apache2).  The module must have been built with
+# that apxs.  The test configuration loads modules from the apxs's
+# LIBEXECDIR (EXPECT_LIBEXECDIR, exported for httpd to expand).
+# EXPECT_HTTPD names a wrapper to start instead of HTTPD (the sanitizer
+# run uses one); it gets HTTPD as EXPECT_APACHE2.
 #
 # Apache::Test refuses to run as root, so as root the suite runs as
 # "nobody" on a copy of the tree that nobody owns.  Whatever happens, the
@@ -11,6 +18,22 @@ set -u
 mpm=${1:-event}
 [ $# -gt 0 ] && shift
 top=$(cd "$(dirname "$0")/.." && pwd)
+
+apxs=${APXS:-apxs}
+case $apxs in
+    */*) ;;
+    *) apxs=$(command -v "$apxs") || apxs=/usr/bin/apxs ;;
+esac
+[ -x "$apxs" ] || { echo "integration.sh: apxs not found: $apxs" >&2; exit 1; }
+httpd=${HTTPD:-}
+if [ -z "$httpd" ]; then
+    httpd=$("$apxs" -q SBINDIR)/$("$apxs" -q PROGNAME)
+    [ -x "$httpd" ] || httpd=/usr/sbin/apache2
+fi
+[ -x "$httpd" ] || { echo "integration.sh: httpd not found: $httpd" >&2; exit 1; }
+EXPECT_LIBEXECDIR=$("$apxs" -q LIBEXECDIR)
+EXPECT_APACHE2=${EXPECT_APACHE2:-$httpd}
+export EXPECT_LIBEXECDIR EXPECT_APACHE2
 
 run_as=""
 dir=$top
@@ -36,7 +59,7 @@ trap 'exit 1' INT TERM
 
 $run_as perl t/TEST.PL -clean >/dev/null 2>&1
 $run_as perl t/TEST.PL -servername 127.0.0.1 -port select \
-    -httpd "${EXPECT_HTTPD:-/usr/sbin/apache2}" -apxs "$(command -v apxs)" \
+    -httpd "${EXPECT_HTTPD:-$httpd}" -apxs "$apxs" \
     -httpd_conf /dev/null -defines "MPM_$mpm" "$@"
 status=$?
 
@@ -46,5 +69,5 @@ if grep -E "exit signal|AddressSanitizer|runtime error:" t/logs/error_log \
     grep -E "exit signal|AddressSanitizer|runtime error:" t/logs/error_log >&2
     status=1
 fi
-echo "integration suite under mpm_$mpm: exit $status"
+echo "integration suite under mpm_$mpm ($("$httpd" -v | sed -n 's/^Server version: //p')): exit $status"
 exit $status

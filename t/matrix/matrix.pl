@@ -1,0 +1,306 @@
+#!/usr/bin/perl
+# The release matrix: the integration suite against every httpd release
+# in HTTPD_SOURCES (default ../shared/httpd, relative to the checkout) and
+# against Debian's packaged apache2, then one table of the results.
+#
+#   perl t/matrix/matrix.pl          (make -f Makefile.apxs matrix)
+#
+# For each release tarball, t/matrix/build-httpd.sh builds httpd (cached,
+# keyed by the tarball's SHA-256), the module is built with that release's
+# apxs in a scratch copy of the tree, and t/integration.sh runs the suite
+# under mpm_event; the oldest release also runs under mpm_prefork.  The
+# raw TAP of every test file is kept (PERL_TEST_HARNESS_DUMP_TAP), and the
+# columns come from it: t/h2.t is HTTP/2, t/tls.t TLS, every other file
+# HTTP/1.1.  Every skip is listed under the table with its reason.
+#
+# Exits 0 only when every cell passed (a skipped file or test is not a
+# failure, but it is listed).  Logs of the failed runs are kept and named.
+#
+# Environment: HTTPD_SOURCES, EXPECT_CACHE (see build-httpd.sh),
+# MATRIX_DEBIAN=0 leaves out Debian's apache2, MATRIX_RELEASES="2.4.37
+# 2.4.62" runs only those releases, MATRIX_REF=HEAD tests that commit
+# instead of the working tree (what others are editing stays out), SRC
+# the module's sources (from Makefile.apxs).
+use strict;
+use warnings;
+
+use Cwd qw(abs_path);
+use File::Basename qw(basename dirname);
+use File::Path qw(remove_tree);
+use File::Temp qw(tempdir);
+use TAP::Parser ();
+use Time::HiRes qw(time);
+
+my $top = abs_path(dirname(__FILE__) . '/../..');
+my $sources = $ENV{HTTPD_SOURCES} // "$top/../shared/httpd";
+my @src = split ' ', ($ENV{SRC} // 'mod_expect.c expect_field.c '
+                      . 'expect_policy.c expect_scan.c expect_counters.c');
+my %only = map { $_ => 1 } split ' ', ($ENV{MATRIX_RELEASES} // '');
+
+-d $sources or die "matrix: no httpd sources in $sources (set HTTPD_SOURCES)\n";
+
+sub vcmp {
+    my @a = split /\./, $_[0];
+    my @b = split /\./, $_[1];
+    while (@a || @b) {
+        my $c = (shift(@a) // 0) <=> (shift(@b) // 0);
+        return $c if $c;
+    }
+    return 0;
+}
+
+my %tarball;
+opendir my $dh, $sources or die "matrix: $sources: $!\n";
+for (readdir $dh) {
+    next unless /^httpd-(\d+\.\d+\.\d+)\.tar\.(?:xz|gz|bz2)$/;
+    next if %only && !$only{$1};
+    $tarball{$1} = "$sources/$_";
+}
+closedir $dh;
+my @releases = sort { vcmp($a, $b) } keys %tarball;
+@releases or die "matrix: no httpd-2.4.N.tar.xz in $sources\n";
+
+# What runs: every release under event, the oldest under prefork too,
+# then Debian's apache2.
+my @runs;
+for my $rel (@releases) {
+    push @runs, { release => $rel, mpm => 'event', tarball => $tarball{$rel} };
+    push @runs, { release => $rel, mpm => 'prefork', tarball => $tarball{$rel} }
+        if $rel eq $releases[0];
+}
+if (($ENV{MATRIX_DEBIAN} // 1) && !%only) {
+    push @runs, { release => 'debian', mpm => 'event',
+                  apxs => '/usr/bin/apxs', httpd => '/usr/sbin/apache2' };
+}
+
+my $work = tempdir('mod_expect-matrix.XXXXXX', TMPDIR => 1);
+chmod 0755, $work;
+my $failed = 0;
+my $t0 = time;
+
+sub run_logged {
+    my ($log, @cmd) = @_;
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        open STDOUT, '>>', $log or die "$log: $!";
+        open STDERR, '>&', \*STDOUT or die;
+        exec @cmd or die "exec $cmd[0]: $!";
+    }
+    waitpid $pid, 0;
+    return $? >> 8 || ($? & 127 ? 128 + ($? & 127) : 0);
+}
+
+sub slurp {
+    open my $fh, '<', $_[0] or return '';
+    local $/;
+    return <$fh>;
+}
+
+# A scratch copy of the tree without build products, so each release's
+# apxs builds the module from a clean state.
+sub scratch_tree {
+    my $dir = shift;
+    mkdir $dir or die "$dir: $!";
+    if (my $ref = $ENV{MATRIX_REF}) {
+        system("git -C '$top' archive '$ref' | tar -x -C '$dir'") == 0
+            or die "git archive $ref failed\n";
+        return;
+    }
+    system('cp', '-a', "$top/.", "$dir/") == 0 or die "cp to $dir failed\n";
+    remove_tree("$dir/.git", "$dir/.libs", "$dir/t/logs", "$dir/.demo");
+    unlink glob("$dir/*.o $dir/*.lo $dir/*.slo $dir/*.la");
+    unlink "$dir/t/TEST";
+}
+
+for my $run (@runs) {
+    my $name = "$run->{release}-$run->{mpm}";
+    my $log = "$work/$name.log";
+    $run->{log} = $log;
+    my $t = time;
+    print STDERR "matrix: $run->{release} (mpm_$run->{mpm})\n";
+
+    if ($run->{tarball}) {
+        my $prefix = `sh '$top/t/matrix/build-httpd.sh' '$run->{tarball}' 2>>'$log'`;
+        chomp $prefix;
+        if ($? != 0 || !-x "$prefix/bin/httpd") {
+            $run->{build} = 'httpd FAILED';
+            $run->{note} = "httpd build failed, see $log";
+            next;
+        }
+        $run->{apxs} = "$prefix/bin/apxs";
+        $run->{httpd} = "$prefix/bin/httpd";
+    }
+    my ($version) = `'$run->{httpd}' -v 2>/dev/null` =~ m{Server version: Apache/(\S+)};
+    $run->{version} = $version // '?';
+    $run->{label} = $run->{release} eq 'debian'
+        ? "$run->{version} (Debian)" : $run->{version};
+
+    my $tree = "$work/$name";
+    scratch_tree($tree);
+    my $built = run_logged($log, 'sh', '-c',
+        'cd "$1" && shift && "$@"', 'sh', $tree, $run->{apxs}, '-c',
+        '-Wc,-Wall', '-Wc,-Wextra', @src);
+    my $warnings = () = slurp($log) =~ /\bwarning:/g;
+    if ($built != 0 || !-f "$tree/.libs/mod_expect.so") {
+        $run->{build} = 'FAILED';
+        $run->{note} = "the module does not build, see $log";
+        next;
+    }
+    $run->{build} = $warnings ? "$warnings warning(s)" : 'ok';
+    $run->{build_failed} = 1 if $warnings;
+
+    my $tap = "$work/$name.tap";
+    mkdir $tap;
+    chmod 0777, $tap;
+    local $ENV{APXS} = $run->{apxs};
+    local $ENV{HTTPD} = $run->{httpd};
+    local $ENV{PERL_TEST_HARNESS_DUMP_TAP} = $tap;
+    delete local $ENV{EXPECT_HTTPD};
+    delete local $ENV{EXPECT_APACHE2};
+    $run->{status} = run_logged($log, 'sh', "$tree/t/integration.sh",
+                                $run->{mpm});
+    my @files = map { s{^\Q$tree\E/}{}r } sort glob("$tree/t/*.t");
+    judge($run, $tap, @files);
+    remove_tree($tree);
+    $run->{secs} = time - $t;
+}
+
+# Per file: passed, failed, skipped (with reasons) from the raw TAP; the
+# harness's own per-file line tells a file that died after its tests.
+sub judge {
+    my ($run, $tapdir, @files) = @_;
+    my $out = slurp($run->{log});
+    # "t/x.t .. ok", "t/x.t .. skipped: why", or "t/x.t .. " followed by
+    # "Dubious, ..." and "Failed n/m subtests" lines.
+    my %harness;
+    my $file;
+    for (split /\n/, $out) {
+        if (m{^(t/[\w/.-]+\.t) \.+ ?(.*?)\s*$}) {
+            $file = $1;
+            $harness{$file} = $2;
+        } elsif ($file && /^(Dubious|Failed|No subtests|Parse errors)/) {
+            $harness{$file} .= ($harness{$file} eq '' ? '' : '; ') . $_;
+        } elsif (/^(All tests successful|Files=|Result:|FAILED)/) {
+            $file = undef;
+        }
+    }
+    my %col = map { $_ => { files => 0, pass => 0, fail => 0, skip => [],
+                            failed => [] } } qw(h1 h2 tls);
+    for my $file (@files) {
+        my $c = $file eq 't/h2.t' ? 'h2' : $file eq 't/tls.t' ? 'tls' : 'h1';
+        my $col = $col{$c};
+        $col->{files}++;
+        my $raw = slurp("$tapdir/$file");
+        my $p = TAP::Parser->new({ tap => $raw });
+        my @skips;
+        while (my $r = $p->next) {
+            push @skips, $r->explanation if $r->is_test && $r->has_skip;
+        }
+        my $hres = $harness{$file} // 'did not run';
+        my $ok = $hres =~ /^(?:ok\b|skipped)/;
+        if ($p->skip_all) {
+            push @{ $col->{skip} }, [$file, 'all', $p->skip_all];
+            $col->{skipped_all}++;
+            next;
+        }
+        my $failed = () = $p->failed;
+        my $unrun = ($p->tests_planned // 0) - $p->tests_run;
+        $failed += $unrun if $unrun > 0;
+        my $bad = !$ok || $failed || $p->has_problems || !$raw;
+        $col->{pass} += $p->passed - @skips;
+        $col->{fail} += $failed;
+        if ($bad) {
+            push @{ $col->{failed} }, "$file: " . ($hres || 'no result');
+        }
+        my %why;
+        $why{$_ // ''}++ for @skips;
+        push @{ $col->{skip} }, [$file, $why{$_}, $_] for sort keys %why;
+    }
+    $run->{col} = \%col;
+    $run->{harness} = \%harness;
+    unless (%harness) {
+        # The suite never ran a file: say why, from what httpd printed.
+        my @why = grep { /undefined symbol|Cannot load|Syntax error|failed to start|died|error/i }
+                  split /\n/, $out;
+        $run->{note} = @why ? join("\n", @why[0 .. ($#why < 3 ? $#why : 3)])
+                            : 'the suite did not run';
+    }
+}
+
+# The table.
+my @notes;
+sub note_ref {
+    my $text = shift;
+    for my $i (0 .. $#notes) {
+        return $i + 1 if $notes[$i] eq $text;
+    }
+    push @notes, $text;
+    return scalar @notes;
+}
+
+sub cell {
+    my ($run, $c) = @_;
+    return '-' unless $run->{col};
+    my $col = $run->{col}{$c};
+    my $name = "$run->{label} mpm_$run->{mpm}";
+    if (!%{ $run->{harness} }) {
+        $run->{failcell} = 1;
+        return 'FAIL (did not run)';
+    }
+    if (!$col->{files}) {
+        return $c eq 'tls' ? 'no test (t/tls.t)' : 'no test';
+    }
+    my @refs = map {
+        note_ref("$name, $_->[0]: "
+                 . ($_->[1] eq 'all' ? 'skipped' : "$_->[1] skipped")
+                 . ": $_->[2]")
+    } @{ $col->{skip} };
+    my $refs = @refs ? ' [' . join(',', @refs) . ']' : '';
+    if ($col->{fail} || @{ $col->{failed} }) {
+        $run->{failcell} = 1;
+        note_ref("$name: $_") for @{ $col->{failed} };
+        return "FAIL ($col->{fail} of " . ($col->{pass} + $col->{fail})
+               . ")$refs";
+    }
+    if ($col->{skipped_all} && $col->{skipped_all} == $col->{files}) {
+        my $why = join ' ', map { $_->[2] } @{ $col->{skip} };
+        return ($why =~ /not judged/i ? 'not judged' : 'skip') . $refs;
+    }
+    return "pass ($col->{pass})$refs";
+}
+
+my @rows;
+for my $run (@runs) {
+    my @c = map { cell($run, $_) } qw(h1 h2 tls);
+    my $ok = !$run->{failcell} && !$run->{build_failed}
+             && ($run->{build} // '') !~ /FAILED/ && ($run->{status} // 1) == 0;
+    if (!$ok) {
+        $failed++;
+        note_ref("$run->{release} mpm_$run->{mpm}: $run->{note}")
+            if $run->{note};
+        note_ref("$run->{release} mpm_$run->{mpm}: t/integration.sh exit "
+                 . "$run->{status}, log kept: $run->{log}")
+            if defined $run->{status} && !$run->{note};
+    }
+    push @rows, [$run->{label} // $run->{release}, $run->{mpm},
+                 $run->{build} // '-', @c, $ok ? 'pass' : 'FAIL'];
+}
+
+my @head = ('release', 'MPM', 'module build', 'HTTP/1.1', 'HTTP/2', 'TLS',
+            'result');
+my @w = map { length } @head;
+for my $r (@rows) {
+    $w[$_] = length $r->[$_] > $w[$_] ? length $r->[$_] : $w[$_] for 0 .. $#$r;
+}
+my $fmt = join(' | ', map { "%-${_}s" } @w) . "\n";
+print "\n";
+printf $fmt, @head;
+print join('-+-', map { '-' x $_ } @w), "\n";
+printf $fmt, @$_ for @rows;
+print "\n";
+print "[$_] $notes[$_ - 1]\n" for 1 .. @notes;
+printf "\nmatrix: %d run(s), %d failed, %.0f s\n", scalar @runs, $failed,
+    time - $t0;
+
+remove_tree($work) unless $failed;
+exit($failed ? 1 : 0);
