@@ -19,6 +19,7 @@ use Test::More ();
 
 our @EXPORT = qw(connect_to send_raw read_response closed_by_server
                  request exchange check send_slowly read_to_eof h2
+                 h2_judged_by_core
                  connect_tls tls_ca h2_tls);
 
 # is() or like(), by what is wanted.
@@ -241,6 +242,18 @@ sub read_to_eof {
 # hashes.
 sub h2 {
     return run_h2client([Apache::Test::vars('port'), 10], @_);
+}
+
+# Does httpd's core judge the Expect field of HTTP/2 requests here?
+# mod_http2 before 2.0, bundled with httpd 2.4.49 to 2.4.54, fills the
+# headers only after pre_read_request (README, "How it works").  A skip
+# reason that names the release, or undef.
+sub h2_judged_by_core {
+    my $server = Apache::Test::config()->{server}{version};
+    my ($minor, $patch) = $server =~ m{/2\.(\d+)\.(\d+)} or return undef;
+    return undef unless $minor == 4 && $patch >= 49 && $patch <= 54;
+    return "$server: its mod_http2 (before 2.0) fills the request's headers "
+         . "after pre_read_request, so core judges HTTP/2 Expect fields";
 }
 
 # The same over TLS, to the TLS virtual host, with h2 chosen by ALPN and
