@@ -14,6 +14,9 @@ use ExpectTest;
 plan tests => 54;
 
 my $h2 = ($ENV{EXPECT_TEST_MPM} // 'event') ne 'prefork';
+# httpd 2.4.49 to 2.4.54: core judges HTTP/2 Expect fields but an exact
+# 100-continue (see h2.t).
+my $core_h2 = h2_judged_by_core();
 my $body = 'tls body';
 my $cl = 'Content-Length: ' . length $body;
 my $host = "Host: 127.0.0.1\r\n";
@@ -241,7 +244,8 @@ SKIP: {
     );
 
     is $r[0]{alpn}, 'h2', 'h2: ALPN "h2" is chosen, the certificate verified';
-    is_deeply $r[0]{interim}, [100], 'h2 met: an interim 100 while DATA is withheld';
+    is_deeply $r[0]{interim}, [100],
+        'h2 met: an interim 100 while DATA is withheld';
     ok $r[0]{body_sent}, 'h2 met: the client sent DATA after the 100';
     is $r[0]{status}, 200, 'h2 met: 200';
     like $r[0]{body}, qr/^BODY=h2 body$/m, 'h2 met: the script read the body';
@@ -254,23 +258,30 @@ SKIP: {
 
     is $r[2]{status}, 417, 'h2, an unknown expectation: 417';
     ok !$r[2]{body_sent}, 'h2, an unknown expectation: DATA never sent';
-    is $r[2]{headers}{'x-expect-status'}, 'rejected',
-        'h2, an unknown expectation: EXPECT_STATUS rejected';
 
-    is_deeply $r[3]{interim}, [100], 'h2 lenient: the kept 100-continue gets its 100';
-    like $r[3]{body}, qr/^HTTP_EXPECT=100-continue$/m,
-        'h2 lenient: the dropped member does not reach the script';
-    like $r[3]{body}, qr/^BODY=lenient body$/m, 'h2 lenient: the body is read';
-    is $r[3]{headers}{'x-expect-status'}, 'ignored',
-        'h2 lenient: EXPECT_STATUS ignored';
+    SKIP: {
+        skip $core_h2, 9 if $core_h2;
+        is $r[2]{headers}{'x-expect-status'}, 'rejected',
+            'h2, an unknown expectation: EXPECT_STATUS rejected';
 
-    is_deeply $r[4]{interim}, [100], 'h2, an allowed extension: interim 100';
-    is $r[4]{status} . ' ' . ($r[4]{headers}{'x-expect-status'} // '-'),
-        '200 met', 'h2, ExpectAllow 100-continue x-foo: met';
-    like $r[4]{body}, qr/^HTTP_EXPECT=100-continue, x-foo$/m,
-        'h2, an allowed extension: the script sees the field whole';
-    like $r[4]{body}, qr/^BODY=ext body$/m,
-        'h2, an allowed extension: the script reads the body';
+        is_deeply $r[3]{interim}, [100],
+            'h2 lenient: the kept 100-continue gets its 100';
+        like $r[3]{body}, qr/^HTTP_EXPECT=100-continue$/m,
+            'h2 lenient: the dropped member does not reach the script';
+        like $r[3]{body}, qr/^BODY=lenient body$/m,
+            'h2 lenient: the body is read';
+        is $r[3]{headers}{'x-expect-status'}, 'ignored',
+            'h2 lenient: EXPECT_STATUS ignored';
+
+        is_deeply $r[4]{interim}, [100],
+            'h2, an allowed extension: interim 100';
+        is $r[4]{status} . ' ' . ($r[4]{headers}{'x-expect-status'} // '-'),
+            '200 met', 'h2, ExpectAllow 100-continue x-foo: met';
+        like $r[4]{body}, qr/^HTTP_EXPECT=100-continue, x-foo$/m,
+            'h2, an allowed extension: the script sees the field whole';
+        like $r[4]{body}, qr/^BODY=ext body$/m,
+            'h2, an allowed extension: the script reads the body';
+    }
 
     # The streams above shared one connection; a refusal on one stream
     # does not end the others, nor the connection.
