@@ -155,16 +155,20 @@ const char *ex_scan_value(const ex_scan_t *sc);
 
 /* ---- counters -------------------------------------------------------- */
 
-/* Names counted one by one: the first ones seen, in the order seen; the
- * rest, and names too long for a slot, are counted together. */
-#define EX_NAMES_MAX 16
-#define EX_NAME_SIZE 32         /* with the NUL: names of up to 31 bytes */
+/* Members are counted by name only for the names the server configuration
+ * lists: the parent process gives each a slot (ex_counters_assign), and a
+ * request only looks the slots up.  Every other name, a name too long for a
+ * slot and a listed name that found none are counted together as "other".
+ * So no client can fill the table: it holds what the admin configured. */
+#define EX_NAMES_MAX 64
+#define EX_NAME_SIZE 64         /* with the NUL: names of up to 63 bytes */
 
 typedef struct {
     volatile apr_uint64_t count;  /* first: 64-bit atomics want 8-byte
                                    * alignment, on 32-bit ABIs too */
-    volatile apr_uint32_t state;  /* see expect_counters.c */
-    char name[EX_NAME_SIZE];      /* lower case */
+    volatile apr_uint32_t seq;    /* odd while the parent writes the slot:
+                                   * see expect_counters.c */
+    char name[EX_NAME_SIZE];      /* lower case; "" in a free slot */
 } ex_name_slot;
 
 /* Lives in shared memory: only atomic operations touch it.  It outlives
@@ -180,20 +184,48 @@ typedef struct {
                                          * lenient dropped: strict would
                                          * have refused them */
     volatile apr_uint64_t other_names;  /* members not in names[] */
+    volatile apr_uint64_t unjudged;     /* requests left to httpd's core */
+    volatile apr_uint32_t unjudged_told; /* 1 once
+                                          * ex_counters_first_unjudged()
+                                          * has said 1 */
     ex_name_slot names[EX_NAMES_MAX];
 } ex_counters;
 
 /* Zero the counters (before any other process or thread can see them). */
 void ex_counters_init(ex_counters *c);
 
+/* Give the names (const char *, repeats allowed, any case) slots: what the
+ * parent process does after reading the configuration, at startup and at
+ * each restart.  Only one thread of one process may call it at a time, but
+ * other processes may be counting meanwhile.  A name that has a slot keeps
+ * it and its count; the slot of a name not among names is freed; the other
+ * names take the free slots, lowest first, in the order given, counting
+ * from zero.  Returns the names left without a slot, from p, in lower case:
+ * first those longer than EX_NAME_SIZE - 1 bytes, then those that found
+ * every slot taken.  Members of those names count as "other". */
+apr_array_header_t *ex_counters_assign(ex_counters *c, apr_pool_t *p,
+                                       const apr_array_header_t *names);
+
 /* Count one judged request. */
 void ex_count(ex_counters *c, const ex_field *field, const ex_decision *d);
 
-/* Count one member of that name. */
+/* Count one member of that name: in its slot if it has one, else as
+ * "other".  Reads the slots only: no lock, no allocation, no CAS. */
 void ex_count_name(ex_counters *c, const char *name, apr_size_t len);
 
-/* The name of slot i (0 <= i < EX_NAMES_MAX), or NULL when the slot is
- * not in use (yet). */
-const char *ex_counted_name(ex_counters *c, int i);
+/* Read slot i (0 <= i < EX_NAMES_MAX): when it holds a name, copy the name
+ * into name (EX_NAME_SIZE bytes), its count into *count, and return 1;
+ * return 0 for a free slot, or one the parent is writing for too long. */
+int ex_counted_name(ex_counters *c, int i, char *name, apr_uint64_t *count);
+
+/* Count one request that had an Expect field but that mod_expect could not
+ * judge: httpd's core judged it (mod_http2 before 2.0). */
+void ex_count_unjudged(ex_counters *c);
+
+/* 1 for the first call on these counters, from any process or thread,
+ * and 0 for every later one, so that one warning is logged for the whole
+ * server.  The answer lasts as long as the counters: across restarts, until
+ * httpd is stopped. */
+int ex_counters_first_unjudged(ex_counters *c);
 
 #endif /* EXPECT_H */

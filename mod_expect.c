@@ -94,6 +94,12 @@ static void *merge_dir_config(apr_pool_t *p, void *basev, void *addv)
     return new;
 }
 
+/* The names ExpectAllow lists in the server configuration, read since
+ * pre_config, for post_config to give them counters.  .htaccess files are
+ * read per request, from the request's pool, and add nothing: a client's
+ * or a customer's names never take a counter. */
+static apr_array_header_t *config_names;
+
 static const char *set_allow(cmd_parms *cmd, void *dconf, int argc,
                              char *const argv[])
 {
@@ -125,6 +131,9 @@ static const char *set_allow(cmd_parms *cmd, void *dconf, int argc,
         name = apr_pstrdup(cmd->pool, argv[i]);
         ap_str_tolower(name);
         *(char **)apr_array_push(conf->allow) = name;
+        if (config_names && cmd->pool == cmd->server->process->pconf) {
+            *(const char **)apr_array_push(config_names) = name;
+        }
     }
     return NULL;
 }
@@ -639,16 +648,65 @@ static int expect_header_parser(request_rec *r)
     }
 }
 
+/* Before the configuration is read: start the list of names that get a
+ * counter.  100-continue always has one. */
+static int expect_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp)
+{
+    (void)plog;
+    (void)ptemp;
+    config_names = apr_array_make(pconf, 8, sizeof(const char *));
+    *(const char **)apr_array_push(config_names) = "100-continue";
+    return OK;
+}
+
+/* Give the names the configuration lists their counters, and say which
+ * ones count as other. */
+static void assign_names(server_rec *s, apr_pool_t *ptemp)
+{
+    apr_array_header_t *left = ex_counters_assign(counters, ptemp,
+                                                  config_names);
+    const char *const *names = (const char *const *)left->elts;
+    const char *too_long = NULL, *no_room = NULL;
+    int i;
+
+    /* httpd reads its configuration twice at startup: say it once. */
+    if (left->nelts == 0
+        || ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return;
+    }
+    for (i = 0; i < left->nelts; i++) {
+        const char **list = strlen(names[i]) >= EX_NAME_SIZE ? &too_long
+                                                             : &no_room;
+
+        *list = *list ? apr_pstrcat(ptemp, *list, ", ", names[i], NULL)
+                      : names[i];
+    }
+    if (too_long) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "ExpectAllow names longer than %d bytes have no "
+                     "counter of their own: mod_status counts them as "
+                     "ExpectNameOther: %s", EX_NAME_SIZE - 1, too_long);
+    }
+    if (no_room) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "ExpectAllow lists more names than the %d counters "
+                     "mod_expect has: mod_status counts these as "
+                     "ExpectNameOther: %s", EX_NAMES_MAX, no_room);
+    }
+}
+
 /* The counters are made once per parent process and kept in its pool, so
  * that they survive restarts (graceful or not): the new generation of
  * children inherits the same segment.  A restart may load another build of
  * the module: the key carries the layout's version (bump it whenever
  * ex_counters changes) and the size is checked too, so that a build with
- * another layout gets a segment of its own. */
+ * another layout gets a segment of its own.  Only the parent runs this, so
+ * only it gives names their slots; children only look them up. */
 static int expect_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp, server_rec *s)
 {
-    static const char key[] = "mod_expect counters v2";
+    static const char key[] = "mod_expect counters v3";
     apr_pool_t *process = s->process->pool;
     apr_shm_t *shm;
     apr_status_t rv;
@@ -656,23 +714,29 @@ static int expect_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
     (void)pconf;
     (void)plog;
-    (void)ptemp;
     apr_pool_userdata_get(&data, key, process);
     if (data && apr_shm_size_get(data) == sizeof(ex_counters)) {
         counters = apr_shm_baseaddr_get(data);
-        return OK;
     }
-    rv = apr_shm_create(&shm, sizeof(ex_counters), NULL, process);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
-                     "cannot create shared memory for the Expect counters: "
-                     "mod_status will not show them");
-        counters = NULL;
-        return OK;
+    else {
+        rv = apr_shm_create(&shm, sizeof(ex_counters), NULL, process);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
+                         "cannot create shared memory for the Expect "
+                         "counters: mod_status will not show them");
+            counters = NULL;
+        }
+        else {
+            counters = apr_shm_baseaddr_get(shm);
+            ex_counters_init(counters);
+            apr_pool_userdata_set(shm, key, apr_pool_cleanup_null, process);
+        }
     }
-    counters = apr_shm_baseaddr_get(shm);
-    ex_counters_init(counters);
-    apr_pool_userdata_set(shm, key, apr_pool_cleanup_null, process);
+    if (counters && config_names) {
+        assign_names(s, ptemp);
+    }
+    /* From here on, nothing adds to the list. */
+    config_names = NULL;
     return OK;
 }
 
@@ -697,6 +761,9 @@ static int expect_status_hook(request_rec *r, int flags)
           APR_OFFSETOF(ex_counters, malformed) },
         { "ExpectWouldReject", "Dropped by lenient, refused by strict",
           APR_OFFSETOF(ex_counters, would_reject) },
+        { "ExpectUnjudged",
+          "Not judged: left to httpd's core (mod_http2 before 2.0)",
+          APR_OFFSETOF(ex_counters, unjudged) },
     };
     int i;
 
@@ -719,15 +786,15 @@ static int expect_status_hook(request_rec *r, int flags)
                        "</td></tr>\n", fields[i].text, n);
         }
     }
-    /* Names are tokens: nothing in them needs escaping, here or in ?auto. */
+    /* The names the configuration lists.  They are tokens: nothing in them
+     * needs escaping, here or in ?auto. */
     for (i = 0; i < EX_NAMES_MAX; i++) {
-        const char *name = ex_counted_name(counters, i);
+        char name[EX_NAME_SIZE];
         apr_uint64_t n;
 
-        if (name == NULL) {
+        if (!ex_counted_name(counters, i, name, &n)) {
             continue;
         }
-        n = apr_atomic_read64(&counters->names[i].count);
         if (flags & AP_STATUS_SHORT) {
             ap_rprintf(r, "ExpectName_%s: %" APR_UINT64_T_FMT "\n", name, n);
         }
@@ -783,6 +850,7 @@ static void register_hooks(apr_pool_t *p)
         ap_hook_quick_handler(expect_quick_handler, NULL, NULL,
                               APR_HOOK_REALLY_FIRST);
     }
+    ap_hook_pre_config(expect_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(expect_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* Without mod_status loaded, nothing calls it. */
     APR_OPTIONAL_HOOK(ap, status_hook, expect_status_hook, NULL, NULL,
