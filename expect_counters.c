@@ -3,49 +3,64 @@
  * The counters live in memory shared by every child process and thread, so
  * only atomic operations touch them and the request path takes no lock.
  *
- * Per-name counts need a table that processes fill as names arrive.  A slot
- * goes free -> writing -> ready, the first step by compare-and-swap, and
- * slots are taken strictly in order: whoever wants to add a name walks the
- * table from the start, waits (briefly) for a slot being written to become
- * ready and compares with it, and only then moves on.  So two processes
- * adding the same name meet at the same slot, and a name is never in two
- * slots.  A writer that dies between the two steps leaves a slot that
- * never becomes ready; the others give up waiting after a while and count
- * the name as "other", rather than hang.
+ * Per-name counts go to the names the server configuration lists.  Only
+ * the parent process writes the table of names (ex_counters_assign, from
+ * post_config), at startup and at each restart; a request only reads it.
+ * But during a graceful restart the old generation of children goes on
+ * counting while the parent writes, so each slot has a sequence number,
+ * odd while the parent writes the slot.  A reader that finds a name counts
+ * into its slot only if the number was even before it read the name and
+ * has not changed after: it never counts on the strength of a name half
+ * written.  A slot whose name stays configured is never written, so its
+ * count stays exact through restarts.
+ *
+ * One race is left, for slots that do change: a reader that has checked
+ * the slot of a name the new configuration drops, and is preempted just
+ * before its increment, may add that one member to the slot after the
+ * parent has reset it.  It takes a restart that drops a name, with a
+ * member of that name being counted at that very instant.
  */
 #include <string.h>
 
 #include <apr_atomic.h>
+#include <apr_hash.h>
+#include <apr_strings.h>
 #include <apr_thread_proc.h>
 
 #include "expect.h"
 
-enum {
-    SLOT_FREE = 0,
-    SLOT_WRITING,
-    SLOT_READY
-};
+/* The orders a sequence lock needs, which apr_atomic cannot express: a
+ * reader's reads of the name stay between its two reads of the number; the
+ * writer's odd number is seen before any byte of the new name. */
+#if defined(__ATOMIC_ACQUIRE)
+#define READ_FENCE()  __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define WRITE_FENCE() __atomic_thread_fence(__ATOMIC_RELEASE)
+#else
+#define READ_FENCE()  __sync_synchronize()
+#define WRITE_FENCE() __sync_synchronize()
+#endif
 
-/* How long to wait for a slot being written: each try yields the CPU. */
-#define WAIT_TRIES 10000
+/* How often ex_counted_name() looks again at a slot being written. */
+#define READ_TRIES 1000
 
 void ex_counters_init(ex_counters *c)
 {
     memset((void *)c, 0, sizeof(*c));
 }
 
+static char lower(char ch)
+{
+    return (ch >= 'A' && ch <= 'Z') ? ch + ('a' - 'A') : ch;
+}
+
+/* Does the slot hold the name (len < EX_NAME_SIZE), in lower case? */
 static int same_name(const ex_name_slot *slot, const char *name,
                      apr_size_t len)
 {
     apr_size_t i;
 
     for (i = 0; i < len; i++) {
-        char ch = name[i];
-
-        if (ch >= 'A' && ch <= 'Z') {
-            ch += 'a' - 'A';
-        }
-        if (slot->name[i] != ch) {
+        if (slot->name[i] != lower(name[i])) {
             return 0;
         }
     }
@@ -56,55 +71,154 @@ void ex_count_name(ex_counters *c, const char *name, apr_size_t len)
 {
     int i;
 
-    if (len >= EX_NAME_SIZE) {
-        apr_atomic_inc64(&c->other_names);
-        return;
-    }
-    for (i = 0; i < EX_NAMES_MAX; i++) {
-        ex_name_slot *slot = &c->names[i];
-        apr_uint32_t state = apr_atomic_read32(&slot->state);
-        int tries = 0;
+    if (len > 0 && len < EX_NAME_SIZE) {
+        char first = lower(name[0]);
 
-        if (state == SLOT_FREE) {
-            state = apr_atomic_cas32(&slot->state, SLOT_WRITING, SLOT_FREE);
-            if (state == SLOT_FREE) {
-                apr_size_t k;
+        for (i = 0; i < EX_NAMES_MAX; i++) {
+            ex_name_slot *slot = &c->names[i];
+            apr_uint32_t seq;
+            int match;
 
-                for (k = 0; k < len; k++) {
-                    char ch = name[k];
-
-                    slot->name[k] = (ch >= 'A' && ch <= 'Z')
-                                    ? ch + ('a' - 'A') : ch;
-                }
-                slot->name[len] = '\0';
+            /* Most slots differ in the first byte, and a free one has "".
+             * A slot being written may be passed over here: it holds no
+             * name that stays configured. */
+            if (slot->name[0] != first) {
+                continue;
+            }
+            seq = apr_atomic_read32(&slot->seq);
+            if (seq & 1) {
+                continue;
+            }
+            READ_FENCE();
+            match = same_name(slot, name, len);
+            READ_FENCE();
+            if (match && apr_atomic_read32(&slot->seq) == seq) {
                 apr_atomic_inc64(&slot->count);
-                /* A full barrier: the name is written before "ready". */
-                apr_atomic_set32(&slot->state, SLOT_READY);
                 return;
             }
-        }
-        while (state == SLOT_WRITING) {
-            if (++tries == WAIT_TRIES) {
-                apr_atomic_inc64(&c->other_names);
-                return;
-            }
-            apr_thread_yield();
-            state = apr_atomic_read32(&slot->state);
-        }
-        if (same_name(slot, name, len)) {
-            apr_atomic_inc64(&slot->count);
-            return;
         }
     }
     apr_atomic_inc64(&c->other_names);
 }
 
-const char *ex_counted_name(ex_counters *c, int i)
+int ex_counted_name(ex_counters *c, int i, char *name, apr_uint64_t *count)
 {
-    if (apr_atomic_read32(&c->names[i].state) != SLOT_READY) {
-        return NULL;
+    ex_name_slot *slot = &c->names[i];
+    int tries;
+
+    for (tries = 0; tries < READ_TRIES; tries++) {
+        apr_uint32_t seq = apr_atomic_read32(&slot->seq);
+
+        if (!(seq & 1)) {
+            READ_FENCE();
+            memcpy(name, slot->name, EX_NAME_SIZE);
+            *count = apr_atomic_read64(&slot->count);
+            READ_FENCE();
+            if (apr_atomic_read32(&slot->seq) == seq) {
+                name[EX_NAME_SIZE - 1] = '\0';
+                return name[0] != '\0';
+            }
+        }
+        apr_thread_yield();
     }
-    return c->names[i].name;
+    return 0;
+}
+
+/* The parent's write of a slot: name in lower case ("" frees it), count
+ * from zero. */
+static void write_slot(ex_name_slot *slot, const char *name)
+{
+    apr_uint32_t seq = apr_atomic_read32(&slot->seq) | 1;
+    apr_size_t i;
+
+    apr_atomic_set32(&slot->seq, seq);
+    WRITE_FENCE();
+    for (i = 0; name[i] != '\0'; i++) {
+        slot->name[i] = lower(name[i]);
+    }
+    memset(slot->name + i, 0, EX_NAME_SIZE - i);
+    apr_atomic_set64(&slot->count, 0);
+    apr_atomic_set32(&slot->seq, seq + 1);
+}
+
+apr_array_header_t *ex_counters_assign(ex_counters *c, apr_pool_t *p,
+                                       const apr_array_header_t *names)
+{
+    /* What each name is to this call, in a hash of the names. */
+    static const char wanted[] = "wanted", kept[] = "kept", unfit[] = "unfit";
+    const char *const *list = (const char *const *)names->elts;
+    apr_array_header_t *left = apr_array_make(p, 4, sizeof(const char *));
+    apr_array_header_t *fresh = apr_array_make(p, names->nelts,
+                                               sizeof(const char *));
+    apr_hash_t *seen = apr_hash_make(p);
+    int i, k, free_slot;
+
+    for (i = 0; i < names->nelts; i++) {
+        char *name = apr_pstrdup(p, list[i]);
+        apr_size_t len;
+
+        for (len = 0; name[len] != '\0'; len++) {
+            name[len] = lower(name[len]);
+        }
+        if (len == 0 || apr_hash_get(seen, name, len)) {
+            continue;
+        }
+        if (len >= EX_NAME_SIZE) {
+            apr_hash_set(seen, name, len, unfit);
+            *(const char **)apr_array_push(left) = name;
+            continue;
+        }
+        apr_hash_set(seen, name, len, wanted);
+        *(const char **)apr_array_push(fresh) = name;
+    }
+
+    /* A slot whose name is still wanted keeps it, and its count.  The
+     * parent is the only writer: it reads the slots as they are. */
+    for (i = 0; i < EX_NAMES_MAX; i++) {
+        ex_name_slot *slot = &c->names[i];
+        apr_size_t len = strnlen(slot->name, EX_NAME_SIZE);
+
+        if (len == 0) {
+            continue;
+        }
+        if (len < EX_NAME_SIZE
+            && apr_hash_get(seen, slot->name, len) == wanted) {
+            apr_hash_set(seen, apr_pstrmemdup(p, slot->name, len), len,
+                         kept);
+        }
+        else {
+            write_slot(slot, "");
+        }
+    }
+
+    /* The new names take the free slots. */
+    free_slot = 0;
+    for (k = 0; k < fresh->nelts; k++) {
+        const char *name = ((const char **)fresh->elts)[k];
+
+        if (apr_hash_get(seen, name, APR_HASH_KEY_STRING) == kept) {
+            continue;
+        }
+        while (free_slot < EX_NAMES_MAX && c->names[free_slot].name[0]) {
+            free_slot++;
+        }
+        if (free_slot == EX_NAMES_MAX) {
+            *(const char **)apr_array_push(left) = name;
+            continue;
+        }
+        write_slot(&c->names[free_slot], name);
+    }
+    return left;
+}
+
+void ex_count_unjudged(ex_counters *c)
+{
+    apr_atomic_inc64(&c->unjudged);
+}
+
+int ex_counters_first_unjudged(ex_counters *c)
+{
+    return apr_atomic_cas32(&c->unjudged_told, 1, 0) == 0;
 }
 
 void ex_count(ex_counters *c, const ex_field *field, const ex_decision *d)
