@@ -163,10 +163,17 @@ def build_clients(clients):
     if 'go' in clients:
         gopath = os.path.join(workdir, 'gopath')
         os.makedirs(gopath)
+        # Go's build cache is kept between runs where there is a home to
+        # keep it in (the standard library is compiled once).
+        cache = os.environ.get('GOCACHE') or os.path.expanduser(
+            '~/.cache/go-build')
+        try:
+            os.makedirs(cache, exist_ok=True)
+        except OSError:
+            cache = os.path.join(workdir, 'gocache')
         env = dict(os.environ, GO111MODULE='off',
-                   GOPATH=gopath + ':/usr/share/gocode',
-                   GOFLAGS='', GOCACHE=os.environ.get(
-                       'GOCACHE', os.path.expanduser('~/.cache/go-build')))
+                   GOPATH=gopath + ':/usr/share/gocode', GOFLAGS='',
+                   GOCACHE=cache)
         exe = os.path.join(workdir, 'goclient')
         t = time.monotonic()
         run(['go', 'build', '-o', exe, os.path.join(src, 'goclient.go')],
@@ -285,21 +292,25 @@ def judge(c, r, log, seen_ports):
     if r and r['ms'] > STALL * 1000:
         problems.append('stall')
     refused = c['scope'] == 'strict' and asked
-    want = 417 if refused else 200
+    # RFC 9110 section 10.1.1: a client that gets a 417 for 100-continue
+    # SHOULD send the request again without it, and that one is met.
+    retried = refused and len(front) > 1 and front[-1]['expect'] == '-'
+    want = 417 if refused and not retried else 200
     if r and r['status'] != want:
         problems.append('status %d, not %d' % (r['status'], want))
     if r and r['status'] == 200 and r['xrun'] != c['id']:
         problems.append('response of %s' % r['xrun'])
-    if r and r['status'] == 200 and asked and r['saw100'] == 'no':
+    if r and r['status'] == 200 and asked and not retried \
+            and r['saw100'] == 'no':
         # Every Expect sent here has 100-continue: RFC 9110 section 10.1.1
         # wants an immediate 100 or final status, and a lenient scope still
         # answers it (a client's timer going off is no answer).
         problems.append('no 100 Continue')
-    if len(reads) > 1 and nread > 0 and sum(1 for n in reads if n) > 1:
+    if sum(1 for n in reads if n) > 1:
         problems.append('body read %d times' % sum(1 for n in reads if n))
-    elif refused and nread and row['requests'] == 1:
+    elif want == 417 and nread:
         problems.append('refused body read (%d bytes)' % nread)
-    elif not refused and nread != c['size'] and r and r['status'] == 200:
+    elif want == 200 and r and r['status'] == 200 and nread != c['size']:
         problems.append('read %d of %d bytes' % (nread, c['size']))
     if not front:
         problems.append('not in the access log')
@@ -316,7 +327,7 @@ def judge(c, r, log, seen_ports):
         row['verdict'] = 'FAIL: ' + '; '.join(problems)
         row['ok'] = False
     else:
-        row['verdict'] = 'ok'
+        row['verdict'] = 'ok, retried without Expect' if retried else 'ok'
         row['ok'] = True
     return row
 
