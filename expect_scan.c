@@ -83,11 +83,19 @@ void ex_scan_init(ex_scan_t *sc, apr_pool_t *p)
     sc->in_expect = 0;
     sc->hold_len = 0;
     sc->buf = NULL;
-    sc->buf_len = 0;
+    sc->buf_len = sc->buf_size = 0;
     sc->value = NULL;
     sc->value_len = sc->value_size = 0;
     sc->field_len = 0;
     sc->all_fields = 0;
+}
+
+void ex_scan_resume(ex_scan_t *sc, apr_pool_t *p, apr_uintptr_t word)
+{
+    ex_scan_init(sc, p);
+    sc->in_headers = (word & EX_QUICK_HEADERS) != 0;
+    sc->all_fields = (int)(ex_quick_fields(sc->fields_max)
+                           - word / EX_QUICK_FIELD);
 }
 
 static int fail(ex_scan_t *sc, int status, const char *why)
@@ -215,8 +223,27 @@ static int take(ex_scan_t *sc, const char *s, apr_size_t n, int lf)
         return fail(sc, EX_SCAN_TOO_LONG,
                     "Expect line longer than the server's limit");
     }
-    if (sc->buf == NULL) {
-        sc->buf = apr_palloc(sc->pool, sc->line_max + 1);
+    if (n == 0) {
+        return 1;
+    }
+    if (sc->buf_len + n > sc->buf_size) {
+        /* Grown as the line comes: the limit is often 8 KB, the line a
+         * few dozen bytes.  Its last byte may be one past line_max. */
+        apr_size_t size = sc->buf_size ? sc->buf_size * 2 : 128;
+        char *buf;
+
+        while (size < sc->buf_len + n) {
+            size *= 2;
+        }
+        if (size > sc->line_max + 1) {
+            size = sc->line_max + 1;
+        }
+        buf = apr_palloc(sc->pool, size);
+        if (sc->buf_len) {
+            memcpy(buf, sc->buf, sc->buf_len);
+        }
+        sc->buf = buf;
+        sc->buf_size = size;
     }
     memcpy(sc->buf + sc->buf_len, s, n);
     sc->buf_len += n;

@@ -159,81 +159,188 @@ static const char *set_policy(cmd_parms *cmd, void *dconf, const char *arg)
 /* EXPECT_IN: takes the Expect lines out of an HTTP/1.x header block as
  * core reads it, so that ap_check_request_header() never sees them, and
  * leaves the chain when the block ends.  Core reads the block through
- * r->proto_input_filters a line at a time; a read that returns only an
- * Expect line is followed by another one, because core must get a line. */
+ * r->proto_input_filters a line at a time (AP_MODE_GETLINE).
+ *
+ * Its context starts as a word of state (ex_quick_start()): ex_quick()
+ * passes the common line from its first bytes.  The first line it hands
+ * on gets the scanner (start_scan), which reads the rest of the block; a
+ * read the scanner takes whole, an Expect line, is followed by another
+ * one, because core must get a line. */
+
+/* The scanner, made where ex_quick() left off, with core's own limits so
+ * that an Expect line is held to what any other line is
+ * (ap_get_mime_headers_core reads lines of at most LimitRequestFieldSize
+ * + 2 bytes). */
+static expect_req *start_scan(ap_filter_t *f, apr_uintptr_t word)
+{
+    request_rec *r = f->r;
+    core_server_config *core =
+        ap_get_core_module_config(r->server->module_config);
+    expect_req *er = apr_pcalloc(r->pool, sizeof(*er));
+
+    er->scan.line_max = (apr_size_t)r->server->limit_req_fieldsize + 2;
+    er->scan.field_max = (apr_size_t)r->server->limit_req_fieldsize;
+    er->scan.fields_max = r->server->limit_req_fields > 0
+                          ? r->server->limit_req_fields : INT_MAX;
+    er->scan.strict = core->http_conformance != AP_HTTP_CONFORMANCE_UNSAFE;
+    ex_scan_resume(&er->scan, r->pool, word);
+    er->filter = f;
+    f->ctx = er;
+    ap_set_module_config(r->request_config, &expect_module, er);
+    return er;
+}
+
+/* The scanner over one read: what it takes is dropped from bb, what it
+ * passes stays. */
+static apr_status_t scan_read(ap_filter_t *f, expect_req *er,
+                              apr_bucket_brigade *bb, apr_read_type_e block)
+{
+    ex_scan_t *sc = &er->scan;
+    apr_bucket *e, *next;
+    apr_status_t rv;
+
+    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb); e = next) {
+        const char *data;
+        apr_size_t len, n;
+        ex_scan_act act;
+
+        next = APR_BUCKET_NEXT(e);
+        if (APR_BUCKET_IS_METADATA(e)) {
+            continue;
+        }
+        rv = apr_bucket_read(e, &data, &len, block);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        if (len == 0) {
+            continue;
+        }
+        n = ex_scan(sc, data, len, &act);
+        if (n < len) {
+            apr_bucket_split(e, n);
+            next = APR_BUCKET_NEXT(e);
+        }
+        if (sc->release) {
+            APR_BUCKET_INSERT_BEFORE(e,
+                apr_bucket_heap_create(sc->hold, sc->release, NULL,
+                                       f->c->bucket_alloc));
+        }
+        if (act == EX_SCAN_DROP) {
+            apr_bucket_delete(e);
+        }
+        else if (act == EX_SCAN_ERROR) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, f->r,
+                          "bad request header: %s", sc->error);
+            apr_brigade_cleanup(bb);
+            /* Core answers 400 to both.  For APR_ENOSPC it says that a
+             * field exceeds the server's limit; otherwise the note (static
+             * text: core prints it unescaped) tells why. */
+            if (sc->status == EX_SCAN_TOO_LONG) {
+                return APR_ENOSPC;
+            }
+            apr_table_setn(f->r->notes, "error-notes",
+                           apr_pstrcat(f->r->pool, "Bad request header: ",
+                                       sc->error, ".", NULL));
+            return APR_EINVAL;
+        }
+    }
+    if (sc->done) {
+        ap_remove_input_filter(f);
+        er->filter = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+/* The filter once the scanner has the block: it reads until a read leaves
+ * something for core. */
+static apr_status_t scan_filter(ap_filter_t *f, expect_req *er,
+                                apr_bucket_brigade *bb, ap_input_mode_t mode,
+                                apr_read_type_e block, apr_off_t readbytes)
+{
+    apr_status_t rv;
+
+    for (;;) {
+        rv = scan_read(f, er, bb, block);
+        if (rv != APR_SUCCESS || !APR_BRIGADE_EMPTY(bb)) {
+            return rv;
+        }
+        rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+        if (rv != APR_SUCCESS || APR_BRIGADE_EMPTY(bb)) {
+            return rv;
+        }
+    }
+}
+
 static apr_status_t expect_in_filter(ap_filter_t *f, apr_bucket_brigade *bb,
                                      ap_input_mode_t mode,
                                      apr_read_type_e block,
                                      apr_off_t readbytes)
 {
-    expect_req *er = f->ctx;
-    ex_scan_t *sc = &er->scan;
+    apr_uintptr_t word = (apr_uintptr_t)f->ctx;
+    apr_bucket *e, *last;
+    const char *data, *end;
+    apr_size_t len, end_len;
     apr_status_t rv;
 
-    if (mode != AP_MODE_GETLINE) {
-        return ap_get_brigade(f->next, bb, mode, block, readbytes);
+    rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+    if (rv != APR_SUCCESS || mode != AP_MODE_GETLINE
+        || APR_BRIGADE_EMPTY(bb)) {
+        return rv;
     }
-    for (;;) {
-        apr_bucket *e, *next;
-
-        rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
-        if (rv != APR_SUCCESS || APR_BRIGADE_EMPTY(bb)) {
+    if (!(word & EX_QUICK_TAG)) {
+        return scan_filter(f, f->ctx, bb, mode, block, readbytes);
+    }
+    /* The read's first bytes, and its last one. */
+    for (e = APR_BRIGADE_FIRST(bb); ; e = APR_BUCKET_NEXT(e)) {
+        if (e == APR_BRIGADE_SENTINEL(bb)) {
+            return APR_SUCCESS;         /* no data: nothing to tell */
+        }
+        if (APR_BUCKET_IS_METADATA(e)) {
+            continue;
+        }
+        rv = apr_bucket_read(e, &data, &len, block);
+        if (rv != APR_SUCCESS) {
             return rv;
         }
-        for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
-             e = next) {
-            const char *data;
-            apr_size_t len, n;
-            ex_scan_act act;
-
-            next = APR_BUCKET_NEXT(e);
-            if (APR_BUCKET_IS_METADATA(e)) {
-                continue;
-            }
-            rv = apr_bucket_read(e, &data, &len, block);
-            if (rv != APR_SUCCESS) {
-                return rv;
-            }
-            if (len == 0) {
-                continue;
-            }
-            n = ex_scan(sc, data, len, &act);
-            if (n < len) {
-                apr_bucket_split(e, n);
-                next = APR_BUCKET_NEXT(e);
-            }
-            if (sc->release) {
-                APR_BUCKET_INSERT_BEFORE(e,
-                    apr_bucket_heap_create(sc->hold, sc->release, NULL,
-                                           f->c->bucket_alloc));
-            }
-            if (act == EX_SCAN_DROP) {
-                apr_bucket_delete(e);
-            }
-            else if (act == EX_SCAN_ERROR) {
-                ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, f->r,
-                              "bad request header: %s", sc->error);
-                apr_brigade_cleanup(bb);
-                /* Core answers 400 to both.  For APR_ENOSPC it says that
-                 * a field exceeds the server's limit; otherwise the note
-                 * (static text: core prints it unescaped) tells why. */
-                if (sc->status == EX_SCAN_TOO_LONG) {
-                    return APR_ENOSPC;
-                }
-                apr_table_setn(f->r->notes, "error-notes",
-                               apr_pstrcat(f->r->pool, "Bad request header: ",
-                                           sc->error, ".", NULL));
-                return APR_EINVAL;
-            }
-        }
-        if (sc->done) {
-            ap_remove_input_filter(f);
-            er->filter = NULL;
-        }
-        if (!APR_BRIGADE_EMPTY(bb)) {
-            return APR_SUCCESS;
+        if (len > 0) {
+            break;
         }
     }
+    end = data;
+    end_len = len;
+    for (last = APR_BRIGADE_LAST(bb); last != e;
+         last = APR_BUCKET_PREV(last)) {
+        if (APR_BUCKET_IS_METADATA(last)) {
+            continue;
+        }
+        rv = apr_bucket_read(last, &end, &end_len, block);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        if (end_len > 0) {
+            break;
+        }
+        end = data;
+        end_len = len;
+    }
+    switch (ex_quick(&word, data, len, end[end_len - 1] == '\n')) {
+    case EX_QUICK_PASS:
+        f->ctx = (void *)word;
+        return APR_SUCCESS;
+    case EX_QUICK_END:
+        ap_remove_input_filter(f);
+        return APR_SUCCESS;
+    default:
+        break;
+    }
+    /* Only the scanner ever takes bytes: the quick path passes them all.
+     * HTTP/0.9 has no header block, so whatever reads lines after its
+     * request line is not reading one. */
+    if (f->r->assbackwards) {
+        ap_remove_input_filter(f);
+        return APR_SUCCESS;
+    }
+    return scan_filter(f, start_scan(f, word), bb, mode, block, readbytes);
 }
 
 static expect_req *get_req(request_rec *r)
@@ -273,10 +380,22 @@ static apr_status_t count_unjudged(void *data)
 
 static void expect_pre_read_request(request_rec *r, conn_rec *c)
 {
-    core_server_config *core =
-        ap_get_core_module_config(r->server->module_config);
-    expect_req *er = apr_pcalloc(r->pool, sizeof(*er));
+    expect_req *er;
 
+    /* HTTP/1.x: the header block is read through the filters.  EXPECT_IN
+     * starts with a word of state: a request without Expect allocates
+     * nothing (see ex_quick() in expect.h). */
+    if (c->master == NULL && apr_table_elts(r->headers_in)->nelts == 0) {
+        int fields_max = r->server->limit_req_fields;
+
+        ap_add_input_filter_handle(expect_in_handle,
+                                   (void *)ex_quick_start(fields_max > 0
+                                                          ? fields_max
+                                                          : INT_MAX),
+                                   r, c);
+        return;
+    }
+    er = apr_pcalloc(r->pool, sizeof(*er));
     ap_set_module_config(r->request_config, &expect_module, er);
 
     /* mod_http2 builds the request from HEADERS frames: no header block
@@ -296,17 +415,6 @@ static void expect_pre_read_request(request_rec *r, conn_rec *c)
         apr_table_unset(r->headers_in, "Expect");
         return;
     }
-
-    /* HTTP/1.x: read the header block with core's own limits, so that an
-     * Expect line is held to what any other line is (ap_get_mime_headers_core
-     * reads lines of at most LimitRequestFieldSize + 2 bytes). */
-    er->scan.line_max = (apr_size_t)r->server->limit_req_fieldsize + 2;
-    er->scan.field_max = (apr_size_t)r->server->limit_req_fieldsize;
-    er->scan.fields_max = r->server->limit_req_fields > 0
-                          ? r->server->limit_req_fields : INT_MAX;
-    er->scan.strict = core->http_conformance != AP_HTTP_CONFORMANCE_UNSAFE;
-    ex_scan_init(&er->scan, r->pool);
-    er->filter = ap_add_input_filter_handle(expect_in_handle, er, r, c);
 }
 
 /* Parse the value if it is not the one parsed already: a module may have

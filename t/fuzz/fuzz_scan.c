@@ -11,10 +11,13 @@
  * Printable seeds work: "0 0A" is lenient, short pieces, a limit of 136
  * and one Expect line.
  *
- * Each run feeds the block whole and cut, as mod_expect's filter does
- * (release the held bytes, then the passed ones; drop the dropped ones;
- * stop at an error), and checks:
- *   - both feedings agree: what was given on, the value, the error;
+ * Each run feeds the block to the scanner whole and cut (release the held
+ * bytes, then the passed ones; drop the dropped ones; stop at an error),
+ * and as mod_expect's filter reads it: cut, and cut again after each LF as
+ * httpd's AP_MODE_GETLINE reads are, through ex_quick() until it hands the
+ * block to the scanner (ex_scan_resume()), with ex_quick() shown the
+ * whole of each read or its first 1 to 7 bytes.  It checks:
+ *   - the three feedings agree: what was given on, the value, the error;
  *   - against a reference that reads the block a line at a time: without
  *     an error, what is given on is the block less its Expect lines and
  *     their folds, and the value is their merged value; an error is what
@@ -153,6 +156,83 @@ static void feed(ex_scan_t *sc, const setup *st, apr_pool_t *p,
         start += piece_len;
     }
     r->done = sc->done;
+    r->fields = sc->fields;
+    r->value = (char *)ex_scan_value(sc);
+    r->value_len = r->value ? sc->value_len : 0;
+    r->pending = sc->hold_len;
+}
+
+/* Feed block[0..len) as EXPECT_IN reads it (see the top). */
+static void feed_filter(ex_scan_t *sc, const setup *st, apr_pool_t *p,
+                        const char *block, apr_size_t len, int mode,
+                        apr_uint32_t seed, result *r)
+{
+    apr_uint32_t state = seed | 1;
+    apr_size_t first_max = seed % 8, start = 0;
+    apr_uintptr_t word;
+    int scanning = 0, gone = 0;
+
+    sc->line_max = st->line_max;
+    sc->field_max = st->field_max;
+    sc->fields_max = st->fields_max;
+    sc->strict = st->strict;
+    ex_scan_init(sc, p);
+    word = ex_quick_start(sc->fields_max);
+
+    r->out = apr_palloc(p, len + 1);
+    r->out_len = 0;
+    r->error = -1;
+    while (start < len && r->error < 0) {
+        apr_size_t piece_len = next_piece(mode, &state, len, len - start);
+        const char *lf = memchr(block + start, '\n', piece_len);
+        apr_size_t read_len = lf ? (apr_size_t)(lf - (block + start)) + 1
+                                 : piece_len;
+        char *read = malloc(read_len);
+        ex_quick_act act = EX_QUICK_PASS;
+
+        CHECK(read != NULL);
+        memcpy(read, block + start, read_len);
+        if (!gone && !scanning) {
+            act = ex_quick(&word, read,
+                           first_max && first_max < read_len ? first_max
+                                                             : read_len,
+                           read[read_len - 1] == '\n');
+            if (act == EX_QUICK_SCAN) {
+                ex_scan_resume(sc, p, word);
+                scanning = 1;
+            }
+        }
+        if (scanning) {
+            apr_size_t off = 0;
+
+            while (off < read_len) {
+                ex_scan_act sact;
+                apr_size_t k = ex_scan(sc, read + off, read_len - off, &sact);
+
+                CHECK(k >= 1 && k <= read_len - off);
+                if (sact == EX_SCAN_ERROR) {
+                    r->error = sc->status;
+                    break;
+                }
+                if (sact == EX_SCAN_PASS) {
+                    CHECK(r->out_len + sc->release + k <= len);
+                    memcpy(r->out + r->out_len, sc->hold, sc->release);
+                    r->out_len += sc->release;
+                    memcpy(r->out + r->out_len, read + off, k);
+                    r->out_len += k;
+                }
+                off += k;
+            }
+        }
+        else {
+            memcpy(r->out + r->out_len, read, read_len);
+            r->out_len += read_len;
+            gone |= act == EX_QUICK_END;
+        }
+        free(read);
+        start += read_len;
+    }
+    r->done = scanning ? sc->done : gone;
     r->fields = sc->fields;
     r->value = (char *)ex_scan_value(sc);
     r->value_len = r->value ? sc->value_len : 0;
@@ -332,8 +412,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_size_t len;
     setup st;
     apr_pool_t *p;
-    ex_scan_t whole, cut;
-    result w, c, ref;
+    ex_scan_t whole, cut, filt;
+    result w, c, fl, ref;
 
     if (size <= 4) {
         return 0;
@@ -347,6 +427,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_pool_create(&p, root);
     feed(&whole, &st, p, block, len, -1, 0, &w);
     feed(&cut, &st, p, block, len, (data[0] >> 1) & 3, data[3], &c);
+    feed_filter(&filt, &st, p, block, len, (data[0] >> 1) & 3, data[3], &fl);
     reference(&st, p, block, len, &ref);
 
     /* However the block is cut, the scanner says the same. */
@@ -361,6 +442,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
               && (w.value == NULL || memcmp(w.value, c.value,
                                             w.value_len) == 0));
         CHECK(w.pending == c.pending);
+    }
+
+    /* The filter's quick path changes nothing of what the scanner says. */
+    CHECK(w.error == fl.error);
+    CHECK(w.fields == fl.fields);
+    if (w.error < 0) {
+        CHECK(w.done == fl.done);
+        CHECK(w.out_len == fl.out_len
+              && memcmp(w.out, fl.out, w.out_len) == 0);
+        CHECK((w.value == NULL) == (fl.value == NULL));
+        CHECK(w.value_len == fl.value_len
+              && (w.value == NULL || memcmp(w.value, fl.value,
+                                            w.value_len) == 0));
+        CHECK(w.pending == fl.pending);
+    }
+    else {
+        CHECK(fl.out_len <= ref.out_len
+              && memcmp(fl.out, ref.out, fl.out_len) == 0);
     }
 
     /* It reads the block as the reference does. */

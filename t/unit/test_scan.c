@@ -49,6 +49,7 @@ typedef struct {
     apr_size_t out_len;
     apr_size_t done_at;         /* bytes read when done was first set */
     int error;                  /* ex_scan() said EX_SCAN_ERROR */
+    int scanned;                /* feed_filter(): the scanner was started */
 } fed;
 
 static void scan_start(ex_scan_t *sc, apr_pool_t *p, const limits *l)
@@ -90,10 +91,58 @@ static const char *show(apr_pool_t *p, const char *s, apr_size_t len)
     return out;
 }
 
-/* Feed in[0..len) as the pieces ending at ends[0..n), each piece in a
- * buffer of its own exact size, the way a caller must: give on
- * sc->release bytes of sc->hold then the passed bytes, drop the dropped
- * ones, stop at an error. */
+/* Give the scanner one piece, at offset start of the block, the way a
+ * caller must: give on sc->release bytes of sc->hold then the passed
+ * bytes, drop the dropped ones.  Returns 0 at an error. */
+static int scan_piece(ex_scan_t *sc, const char *piece, apr_size_t piece_len,
+                      apr_size_t start, apr_size_t len, const char *how,
+                      fed *r)
+{
+    apr_size_t off = 0;
+
+    while (off < piece_len) {
+        apr_size_t left = piece_len - off, k;
+        ex_scan_act act;
+
+        k = ex_scan(sc, piece + off, left, &act);
+        ck_assert_msg(k >= 1 && k <= left,
+                      "%s: ex_scan took %lu of %lu bytes at %lu", how,
+                      (unsigned long)k, (unsigned long)left,
+                      (unsigned long)(start + off));
+        if (act == EX_SCAN_ERROR) {
+            r->error = 1;
+            return 0;
+        }
+        ck_assert_msg(act == EX_SCAN_PASS || act == EX_SCAN_DROP,
+                      "%s: unknown action %d", how, (int)act);
+        if (act == EX_SCAN_PASS) {
+            ck_assert_msg(sc->release <= EX_HOLD_MAX
+                          && r->out_len + sc->release + k <= len,
+                          "%s: more bytes given on than read", how);
+            memcpy(r->out + r->out_len, sc->hold, sc->release);
+            r->out_len += sc->release;
+            memcpy(r->out + r->out_len, piece + off, k);
+            r->out_len += k;
+        }
+        off += k;
+        if (sc->done && r->done_at == NEVER) {
+            r->done_at = start + off;
+        }
+    }
+    return 1;
+}
+
+static void fed_start(apr_pool_t *p, apr_size_t len, fed *r)
+{
+    r->out = apr_palloc(p, len + 1);
+    r->out_len = 0;
+    r->done_at = NEVER;
+    r->error = 0;
+    r->scanned = 0;
+}
+
+/* Feed in[0..len) to the scanner as the pieces ending at ends[0..n), each
+ * piece in a buffer of its own exact size; stop at an error. */
 static void feed(ex_scan_t *sc, apr_pool_t *p, const char *in,
                  apr_size_t len, const apr_size_t *ends, int n,
                  const char *how, fed *r)
@@ -101,49 +150,80 @@ static void feed(ex_scan_t *sc, apr_pool_t *p, const char *in,
     apr_size_t start = 0;
     int i;
 
-    r->out = apr_palloc(p, len + 1);
-    r->out_len = 0;
-    r->done_at = NEVER;
-    r->error = 0;
-
+    fed_start(p, len, r);
     for (i = 0; i < n; i++) {
-        apr_size_t piece_len = ends[i] - start, off = 0;
+        apr_size_t piece_len = ends[i] - start;
         char *piece = malloc(piece_len);
+        int ok;
 
         ck_assert_msg(piece_len > 0 && piece != NULL, "%s: bad split", how);
         memcpy(piece, in + start, piece_len);
-        while (off < piece_len) {
-            apr_size_t left = piece_len - off, k;
-            ex_scan_act act;
-
-            k = ex_scan(sc, piece + off, left, &act);
-            ck_assert_msg(k >= 1 && k <= left,
-                          "%s: ex_scan took %lu of %lu bytes at %lu", how,
-                          (unsigned long)k, (unsigned long)left,
-                          (unsigned long)(start + off));
-            if (act == EX_SCAN_ERROR) {
-                free(piece);
-                r->error = 1;
-                return;
-            }
-            ck_assert_msg(act == EX_SCAN_PASS || act == EX_SCAN_DROP,
-                          "%s: unknown action %d", how, (int)act);
-            if (act == EX_SCAN_PASS) {
-                ck_assert_msg(sc->release <= EX_HOLD_MAX
-                              && r->out_len + sc->release + k <= len,
-                              "%s: more bytes given on than read", how);
-                memcpy(r->out + r->out_len, sc->hold, sc->release);
-                r->out_len += sc->release;
-                memcpy(r->out + r->out_len, piece + off, k);
-                r->out_len += k;
-            }
-            off += k;
-            if (sc->done && r->done_at == NEVER) {
-                r->done_at = start + off;
-            }
-        }
+        ok = scan_piece(sc, piece, piece_len, start, len, how, r);
         free(piece);
+        if (!ok) {
+            return;
+        }
         start = ends[i];
+    }
+}
+
+/* Feed in[0..len) as mod_expect's EXPECT_IN filter reads it: in the reads
+ * of AP_MODE_GETLINE, which end at an LF at the latest (so each piece is
+ * cut after each LF in it), through ex_quick() until it hands the block
+ * to the scanner (sc, with its limits set), which then reads the rest.
+ * ex_quick() is shown the first first_max bytes of a read (0: all of
+ * it), as if the rest were in other buckets.  After the end of the block
+ * the filter has left: what follows is given on as read. */
+static void feed_filter(ex_scan_t *sc, apr_pool_t *p, const char *in,
+                        apr_size_t len, const apr_size_t *ends, int n,
+                        apr_size_t first_max, const char *how, fed *r)
+{
+    apr_uintptr_t word = ex_quick_start(sc->fields_max);
+    apr_size_t start = 0;
+    int scanning = 0, gone = 0;
+    int i;
+
+    fed_start(p, len, r);
+    for (i = 0; i < n; i++) {
+        ck_assert_msg(ends[i] > start, "%s: bad split", how);
+        while (start < ends[i]) {
+            const char *lf = memchr(in + start, '\n', ends[i] - start);
+            apr_size_t end = lf ? (apr_size_t)(lf - in) + 1 : ends[i];
+            apr_size_t read_len = end - start;
+            char *read = malloc(read_len);
+            ex_quick_act act = EX_QUICK_PASS;
+
+            ck_assert(read != NULL);
+            memcpy(read, in + start, read_len);
+            if (!gone && !scanning) {
+                act = ex_quick(&word, read,
+                               first_max && first_max < read_len ? first_max
+                                                                 : read_len,
+                               read[read_len - 1] == '\n');
+                if (act == EX_QUICK_SCAN) {
+                    ex_scan_resume(sc, p, word);
+                    scanning = r->scanned = 1;
+                }
+            }
+            if (scanning) {
+                if (!scan_piece(sc, read, read_len, start, len, how, r)) {
+                    free(read);
+                    return;
+                }
+            }
+            else {
+                ck_assert_msg(r->out_len + read_len <= len,
+                              "%s: more bytes given on than read", how);
+                memcpy(r->out + r->out_len, read, read_len);
+                r->out_len += read_len;
+                if (act == EX_QUICK_END) {
+                    gone = 1;
+                    r->done_at = end;
+                }
+            }
+            free(read);
+            start = end;
+        }
     }
 }
 
@@ -227,11 +307,29 @@ typedef struct {
     int incomplete;             /* head lacks the empty line ending it */
 } pass_case;
 
-static void check_pass_split(const void *tcase, const char *in,
-                             apr_size_t len, const apr_size_t *ends, int n,
-                             const char *how)
+/* The ways a block is fed: to the scanner alone, and as the filter reads
+ * it, with ex_quick() shown the whole of each read or its first 3 bytes. */
+#define FEEDS 3
+
+/* Feed the block the way'th way; *how gets the way added. */
+static void feed_by(int way, ex_scan_t *sc, apr_pool_t *p, const char *in,
+                    apr_size_t len, const apr_size_t *ends, int n,
+                    const char **how, fed *r)
 {
-    const pass_case *c = tcase;
+    if (way == 0) {
+        feed(sc, p, in, len, ends, n, *how, r);
+        return;
+    }
+    *how = apr_pstrcat(p, *how, way == 1 ? ", as the filter reads"
+                       : ", as the filter reads, 3-byte first buckets",
+                       NULL);
+    feed_filter(sc, p, in, len, ends, n, way == 1 ? 0 : 3, *how, r);
+}
+
+static void check_pass_way(const pass_case *c, const char *in,
+                           apr_size_t len, const apr_size_t *ends, int n,
+                           const char *how, int way)
+{
     apr_size_t head_len = strlen(c->head);
     const char *want;
     apr_size_t want_len;
@@ -243,7 +341,7 @@ static void check_pass_split(const void *tcase, const char *in,
     want = apr_pstrcat(p, c->out_head, c->body, NULL);
     want_len = strlen(want);
     scan_start(&sc, p, &c->lim);
-    feed(&sc, p, in, len, ends, n, how, &r);
+    feed_by(way, &sc, p, in, len, ends, n, &how, &r);
 
     ck_assert_msg(!r.error, "%s: error \"%s\"", how, sc.error);
     ck_assert_msg(r.out_len == want_len
@@ -251,7 +349,8 @@ static void check_pass_split(const void *tcase, const char *in,
                   "%s: gave on \"%s\", not \"%s\"", how,
                   show(p, r.out, r.out_len), show(p, want, want_len));
     if (c->incomplete) {
-        ck_assert_msg(!sc.done, "%s: done before the block ends", how);
+        ck_assert_msg(r.done_at == NEVER, "%s: done before the block ends",
+                      how);
     }
     else {
         ck_assert_msg(r.done_at == head_len,
@@ -275,6 +374,17 @@ static void check_pass_split(const void *tcase, const char *in,
                       show(p, c->value, strlen(c->value)));
     }
     apr_pool_destroy(p);
+}
+
+static void check_pass_split(const void *tcase, const char *in,
+                             apr_size_t len, const apr_size_t *ends, int n,
+                             const char *how)
+{
+    int way;
+
+    for (way = 0; way < FEEDS; way++) {
+        check_pass_way(tcase, in, len, ends, n, how, way);
+    }
 }
 
 static void check_pass(const pass_case *c)
@@ -643,29 +753,40 @@ typedef struct {
                                  * what is given on must start it */
 } error_case;
 
-static void check_error_split(const void *tcase, const char *in,
-                              apr_size_t len, const apr_size_t *ends, int n,
-                              const char *how)
+static void check_error_way(const error_case *c, const char *in,
+                            apr_size_t len, const apr_size_t *ends, int n,
+                            const char *how, int way)
 {
-    const error_case *c = tcase;
     apr_pool_t *p;
     ex_scan_t sc;
     fed r;
 
     apr_pool_create(&p, pool);
     scan_start(&sc, p, &c->lim);
-    feed(&sc, p, in, len, ends, n, how, &r);
+    feed_by(way, &sc, p, in, len, ends, n, &how, &r);
 
     ck_assert_msg(r.error, "%s: no error; gave on \"%s\"", how,
                   show(p, r.out, r.out_len));
     ck_assert_msg(sc.error != NULL, "%s: error without a reason", how);
     ck_assert_msg(sc.status == c->status, "%s: status %d, not %d (%s)",
                   how, sc.status, c->status, sc.error);
-    ck_assert_msg(!sc.done, "%s: done despite the error", how);
+    ck_assert_msg(!sc.done && r.done_at == NEVER,
+                  "%s: done despite the error", how);
     ck_assert_msg(r.out_len <= strlen(c->out)
                   && memcmp(r.out, c->out, r.out_len) == 0,
                   "%s: gave on \"%s\"", how, show(p, r.out, r.out_len));
     apr_pool_destroy(p);
+}
+
+static void check_error_split(const void *tcase, const char *in,
+                              apr_size_t len, const apr_size_t *ends, int n,
+                              const char *how)
+{
+    int way;
+
+    for (way = 0; way < FEEDS; way++) {
+        check_error_way(tcase, in, len, ends, n, how, way);
+    }
 }
 
 static void check_error(const error_case *c)
@@ -925,6 +1046,121 @@ START_TEST(whitespace_only_fold_of_an_expect_line_is_malformed)
 }
 END_TEST
 
+/* ---- the quick path -------------------------------------------------- */
+
+/* What ex_quick() says of one whole line at the start of a header line. */
+static ex_quick_act quick_line(const char *line)
+{
+    apr_uintptr_t word = ex_quick_start(100) | EX_QUICK_HEADERS;
+
+    return ex_quick(&word, line, strlen(line),
+                    line[strlen(line) - 1] == '\n');
+}
+
+START_TEST(quick_path_hands_on_what_may_be_expect)
+{
+    ck_assert_int_eq(quick_line("Expect: 100-continue\r\n"), EX_QUICK_SCAN);
+    ck_assert_int_eq(quick_line("eXPECT:x\r\n"), EX_QUICK_SCAN);
+    ck_assert_int_eq(quick_line("Exp"), EX_QUICK_SCAN);
+    ck_assert_int_eq(quick_line("e"), EX_QUICK_SCAN);
+    ck_assert_int_eq(quick_line("\r"), EX_QUICK_SCAN);
+    ck_assert_int_eq(quick_line("\rX: y\r\n"), EX_QUICK_SCAN);
+    ck_assert_int_eq(quick_line("\r\n"), EX_QUICK_END);
+    ck_assert_int_eq(quick_line("\n"), EX_QUICK_END);
+
+    ck_assert_int_eq(quick_line("Expires: 0\r\n"), EX_QUICK_PASS);
+    ck_assert_int_eq(quick_line("Expectation: x\r\n"), EX_QUICK_PASS);
+    ck_assert_int_eq(quick_line("Expect\x1a x\r\n"), EX_QUICK_PASS);
+    ck_assert_int_eq(quick_line("Expect : x\r\n"), EX_QUICK_PASS);
+    ck_assert_int_eq(quick_line("ETag: x\r\n"), EX_QUICK_PASS);
+    ck_assert_int_eq(quick_line("Ex"), EX_QUICK_SCAN);
+    ck_assert_int_eq(quick_line("Ey"), EX_QUICK_PASS);
+    ck_assert_int_eq(quick_line(" folded\r\n"), EX_QUICK_PASS);
+    ck_assert_int_eq(quick_line("\x01odd\r\n"), EX_QUICK_PASS);
+}
+END_TEST
+
+/* ex_quick() sees the first piece (bucket) of a read: "\r\n" there is the
+ * empty line only when it is the whole of it. */
+START_TEST(quick_path_sees_an_empty_line_only_whole)
+{
+    apr_uintptr_t word = ex_quick_start(100) | EX_QUICK_HEADERS;
+
+    ck_assert_int_eq(ex_quick(&word, "\r.1\r\n", 2, 1), EX_QUICK_SCAN);
+    ck_assert_int_eq(ex_quick(&word, "\r", 1, 1), EX_QUICK_SCAN);
+    ck_assert_int_eq(ex_quick(&word, "\r\n", 2, 1), EX_QUICK_END);
+}
+END_TEST
+
+START_TEST(quick_path_knows_where_a_line_ends)
+{
+    apr_uintptr_t word = ex_quick_start(100);
+
+    /* The request line, in two reads. */
+    ck_assert_int_eq(ex_quick(&word, "GET / ", 6, 0), EX_QUICK_PASS);
+    ck_assert(word & EX_QUICK_MIDLINE);
+    ck_assert_int_eq(ex_quick(&word, "HTTP/1.1\r\n", 10, 1), EX_QUICK_PASS);
+    ck_assert((word & (EX_QUICK_MIDLINE | EX_QUICK_HEADERS))
+              == EX_QUICK_HEADERS);
+    /* A read in the middle of a line is not a line's start, whatever its
+     * first bytes: neither Expect nor the empty line. */
+    ck_assert_int_eq(ex_quick(&word, "X-A: ", 5, 0), EX_QUICK_PASS);
+    ck_assert_int_eq(ex_quick(&word, "Expect: a\r\n", 11, 1),
+                     EX_QUICK_PASS);
+    ck_assert_int_eq(ex_quick(&word, "X-B: ", 5, 0), EX_QUICK_PASS);
+    ck_assert_int_eq(ex_quick(&word, "\r\n", 2, 1), EX_QUICK_PASS);
+    ck_assert_int_eq(ex_quick(&word, "\r\n", 2, 1), EX_QUICK_END);
+}
+END_TEST
+
+START_TEST(quick_path_counts_fields_down_to_the_limit)
+{
+    apr_uintptr_t word = ex_quick_start(2);
+    ex_scan_t sc;
+    ex_scan_act act;
+
+    ck_assert_int_eq(ex_quick(&word, "GET / HTTP/1.1\r\n", 16, 1),
+                     EX_QUICK_PASS);
+    ck_assert_int_eq(ex_quick(&word, "A: 1\r\n", 6, 1), EX_QUICK_PASS);
+    ck_assert_int_eq(ex_quick(&word, " fold\r\n", 7, 1), EX_QUICK_PASS);
+    ck_assert_int_eq(ex_quick(&word, "B: 2\r\n", 6, 1), EX_QUICK_PASS);
+    /* The third is the scanner's, which refuses it. */
+    ck_assert_int_eq(ex_quick(&word, "C: 3\r\n", 6, 1), EX_QUICK_SCAN);
+    memset(&sc, 0, sizeof(sc));
+    sc.line_max = DEFAULT_LINE_MAX;
+    sc.field_max = DEFAULT_FIELD_MAX;
+    sc.fields_max = 2;
+    ex_scan_resume(&sc, pool, word);
+    ex_scan(&sc, "C: 3\r\n", 6, &act);
+    ck_assert_int_eq(act, EX_SCAN_ERROR);
+    ck_assert_int_eq(sc.status, EX_SCAN_MALFORMED);
+}
+END_TEST
+
+/* The common request pays for no scanner: the filter reads it with a word
+ * of state and allocates nothing. */
+START_TEST(a_block_without_expect_never_starts_the_scanner)
+{
+    static const char block[] =
+        "GET /small.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "User-Agent: Mozilla/5.0\r\nAccept: */*\r\n"
+        "Accept-Encoding: gzip\r\nEtag-Like: x\r\nExpires: 0\r\n"
+        "Cookie: a=b\r\n folded\r\n\r\nExpect: body\r\n";
+    static const limits lim = { 0, 0, 0, 1 };
+    apr_size_t len = sizeof(block) - 1, ends[1];
+    ex_scan_t sc;
+    fed r;
+
+    ends[0] = len;
+    scan_start(&sc, pool, &lim);
+    feed_filter(&sc, pool, block, len, ends, 1, 0, "whole", &r);
+    ck_assert(!r.scanned);
+    ck_assert(!r.error);
+    ck_assert_uint_eq(r.done_at, len - strlen("Expect: body\r\n"));
+    ck_assert_uint_eq(r.out_len, len);
+}
+END_TEST
+
 TCase *scan_tcase(void)
 {
     TCase *tc = tcase_create("scan");
@@ -933,6 +1169,11 @@ TCase *scan_tcase(void)
     tcase_set_timeout(tc, 60);
 
     tcase_add_test(tc, expect_line_is_taken_and_the_rest_passes);
+    tcase_add_test(tc, quick_path_hands_on_what_may_be_expect);
+    tcase_add_test(tc, quick_path_knows_where_a_line_ends);
+    tcase_add_test(tc, quick_path_sees_an_empty_line_only_whole);
+    tcase_add_test(tc, quick_path_counts_fields_down_to_the_limit);
+    tcase_add_test(tc, a_block_without_expect_never_starts_the_scanner);
     tcase_add_test(tc, bytes_after_the_block_pass_untouched);
     tcase_add_test(tc, expect_lines_of_any_case_merge_with_comma);
     tcase_add_test(tc, obs_fold_continues_the_expect_value_with_one_space);
