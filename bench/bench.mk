@@ -2,7 +2,9 @@
 # the need macro).
 #
 #   make -f Makefile.apxs bench         every figure, stock apache2 against
-#                                       apache2 with mod_expect (a few
+#                                       apache2 with mod_expect, and for
+#                                       instructions a request the floor
+#                                       (bench/mod_floor.c) too (a few
 #                                       minutes on 2 cores); prints a table
 #   make -f Makefile.apxs bench-quick   the same, shorter and rougher
 #   make -f Makefile.apxs bench BENCH_ARGS='--only 3,6'
@@ -18,15 +20,23 @@ BENCH_ARGS ?=
 DEBS_BENCH := apache2 apache2-dev wrk nghttp2-client valgrind curl perl \
               gcc libapr1-dev pkg-config
 
+FLOOR := bench/.libs/mod_floor.so
+
 .PHONY: bench bench-quick bench-clean
 
-bench: $(MOD) bench/parse_bench
+bench: $(MOD) $(FLOOR) bench/parse_bench
 	@$(call need,$(DEBS_BENCH))
 	perl bench/run.pl $(BENCH_ARGS)
 
-bench-quick: $(MOD) bench/parse_bench
+bench-quick: $(MOD) $(FLOOR) bench/parse_bench
 	@$(call need,$(DEBS_BENCH))
 	perl bench/run.pl --quick $(BENCH_ARGS)
+
+# The floor: a module for the benchmark only, built as mod_expect is and
+# never installed.
+$(FLOOR): bench/mod_floor.c
+	@$(call need,$(DEBS_BUILD))
+	cd bench && $(APXS) -c -Wc,-Wall -Wc,-Wextra -Wc,-Werror mod_floor.c
 
 # The parser alone, over APR, built as the unit tests build it but with
 # optimisation.
@@ -37,4 +47,5 @@ bench/parse_bench: bench/parse_bench.c expect_field.c expect_scan.c expect.h
 	    expect_field.c expect_scan.c $$(pkg-config --libs apr-1)
 
 bench-clean:
-	rm -f bench/parse_bench
+	rm -rf bench/parse_bench bench/.libs bench/*.la bench/*.lo bench/*.slo \
+	    bench/*.o
