@@ -423,6 +423,8 @@ END_TEST
 #define CONFIGURED 6            /* x-n0 .. x-n5 have slots */
 #define SENT 10                 /* x-n0 .. x-n9 are sent */
 
+static volatile apr_uint32_t told;     /* 1s from first_unjudged */
+
 static void *APR_THREAD_FUNC counting_thread(apr_thread_t *t, void *data)
 {
     int id = *(int *)data, i;
@@ -434,7 +436,9 @@ static void *APR_THREAD_FUNC counting_thread(apr_thread_t *t, void *data)
         name(buf);
         if (i % 8 == 0) {
             ex_count_unjudged(&counters);
-            ex_counters_first_unjudged(&counters);
+            if (ex_counters_first_unjudged(&counters)) {
+                apr_atomic_inc32(&told);
+            }
         }
     }
     apr_thread_exit(t, APR_SUCCESS);
@@ -448,6 +452,7 @@ START_TEST(concurrent_counting_loses_nothing)
     apr_status_t rv;
     char buf[32];
 
+    told = 0;
     assign("x-n0 x-n1 x-n2 x-n3 x-n4 x-n5");
     for (i = 0; i < THREADS; i++) {
         ids[i] = i;
@@ -466,6 +471,7 @@ START_TEST(concurrent_counting_loses_nothing)
                       (SENT - CONFIGURED) * THREADS * ROUNDS / SENT);
     ck_assert_int_eq(slots_used(), CONFIGURED);
     ck_assert_uint_eq(counters.unjudged, THREADS * ROUNDS / 8);
+    ck_assert_uint_eq(told, 1);
     ck_assert_int_eq(ex_counters_first_unjudged(&counters), 0);
 }
 END_TEST
