@@ -894,8 +894,9 @@ static int expect_status_hook(request_rec *r, int flags)
                        "</td></tr>\n", fields[i].text, n);
         }
     }
-    /* The names the configuration lists.  They are tokens: nothing in them
-     * needs escaping, here or in ?auto. */
+    /* The names the configuration lists.  They are tokens: ?auto takes
+     * them as they are, but '&' is a tchar, and HTML would read "&copy"
+     * as an entity. */
     for (i = 0; i < EX_NAMES_MAX; i++) {
         char name[EX_NAME_SIZE];
         apr_uint64_t n;
@@ -908,7 +909,7 @@ static int expect_status_hook(request_rec *r, int flags)
         }
         else {
             ap_rprintf(r, "<tr><td>Expect: %s</td><td>%" APR_UINT64_T_FMT
-                       "</td></tr>\n", name, n);
+                       "</td></tr>\n", ap_escape_html(r->pool, name), n);
         }
     }
     if (flags & AP_STATUS_SHORT) {

@@ -14,7 +14,7 @@ use Time::HiRes qw(sleep);
 use lib 't/lib';
 use ExpectTest;
 
-plan tests => 68;
+plan tests => 69;
 
 my @FIXED = qw(ExpectRequests ExpectMet ExpectRejected ExpectIgnored
                ExpectContinue ExpectMalformed ExpectWouldReject
@@ -204,6 +204,8 @@ ok !grep({ !/^[!#\$%&'*+.^_`|~0-9a-z-]+$/ } named($after)),
         '... requests left to core';
     like $res && $res->{body}, qr{<td>Expect: x-status-loc</td><td>\d+</td>},
         '... and the configured names';
+    like $res && $res->{body}, qr{<td>Expect: x-status&amp;copy</td><td>\d+</td>},
+        '... escaped for HTML';
 }
 
 # Concurrent clients, several children.
