@@ -127,14 +127,14 @@ static void append(ex_scan_t *sc, const char *s, apr_size_t len)
     sc->value[sc->value_len] = '\0';
 }
 
-/* A whole Expect line (or a continuation of one) is in buf: add its value
+/* A whole Expect line (or a continuation of one), s[0..len) with its LF,
+ * in buf or as read: add its value
  * to the field's.  The limits are core's, counted as core counts them
  * (ap_get_mime_headers_core), so that an Expect field is held to what
  * any other field is. */
-static int take_line(ex_scan_t *sc)
+static int take_line(ex_scan_t *sc, const char *s, apr_size_t len)
 {
-    const char *s = sc->buf;
-    apr_size_t n = sc->buf_len - 1;     /* without the LF */
+    apr_size_t n = len - 1;             /* without the LF */
     int fold = s[0] == ' ' || s[0] == '\t';
     apr_size_t i;
 
@@ -273,9 +273,14 @@ static apr_size_t scan_slow(ex_scan_t *sc, const char *data, apr_size_t len,
         apr_size_t held = sc->hold_len;
         apr_size_t m = len < EX_HOLD_MAX - held ? len : EX_HOLD_MAX - held;
 
-        memcpy(start, sc->hold, held);
-        memcpy(start + held, data, m);
-        switch (classify(start, held + m, sc->in_headers)) {
+        const char *first = data;
+
+        if (held) {
+            memcpy(start, sc->hold, held);
+            memcpy(start + held, data, m);
+            first = start;
+        }
+        switch (classify(first, held + m, sc->in_headers)) {
         case CL_MORE:
             /* Only a short piece can leave it open: m == len here. */
             memcpy(sc->hold + held, data, m);
@@ -283,8 +288,8 @@ static apr_size_t scan_slow(ex_scan_t *sc, const char *data, apr_size_t len,
             *act = EX_SCAN_DROP;
             return m;
         case CL_END:
-            n = (apr_size_t)((const char *)memchr(start, '\n', held + m)
-                             - start) + 1 - held;
+            n = (apr_size_t)((const char *)memchr(first, '\n', held + m)
+                             - first) + 1 - held;
             sc->release = held;
             sc->hold_len = 0;
             if (sc->in_headers) {
@@ -337,7 +342,22 @@ static apr_size_t scan_slow(ex_scan_t *sc, const char *data, apr_size_t len,
         *act = EX_SCAN_PASS;
         return n;
     }
-    if (!take(sc, data, n, lf != NULL) || (lf && !take_line(sc))) {
+    if (lf && sc->buf_len == 0) {
+        /* The whole line in this piece (the common case): no copy.  The
+         * limit is take()'s. */
+        if (n - 1 > sc->line_max) {
+            fail(sc, EX_SCAN_TOO_LONG,
+                 "Expect line longer than the server's limit");
+            *act = EX_SCAN_ERROR;
+            return n;
+        }
+        if (!take_line(sc, data, n)) {
+            *act = EX_SCAN_ERROR;
+            return n;
+        }
+    }
+    else if (!take(sc, data, n, lf != NULL)
+             || (lf && !take_line(sc, sc->buf, sc->buf_len))) {
         *act = EX_SCAN_ERROR;
         return n;
     }
