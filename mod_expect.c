@@ -352,8 +352,6 @@ static expect_req *get_req(request_rec *r)
  * expect_pre_read_request): counted when the request ends, if it had an
  * Expect field that header_parser never saw, and the first one in the
  * server's life is logged. */
-static int unjudged_warned;
-
 static apr_status_t count_unjudged(void *data)
 {
     request_rec *r = data;
@@ -363,9 +361,8 @@ static apr_status_t count_unjudged(void *data)
         || apr_table_get(r->headers_in, "Expect") == NULL) {
         return APR_SUCCESS;
     }
-    /* TODO(lead): ex_count_unjudged(counters), once the counters have it */
-    if (!unjudged_warned) {
-        unjudged_warned = 1;
+    ex_count_unjudged(counters);
+    if (ex_counters_first_unjudged(counters)) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, r->server,
                      "an HTTP/2 request's Expect field was judged by httpd's "
                      "core, not by mod_expect: this mod_http2 (before 2.0, "
