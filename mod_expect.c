@@ -72,6 +72,9 @@ static apr_array_header_t *default_allow;
 /* Server-wide counters, in shared memory; NULL if it could not be had. */
 static ex_counters *counters;
 
+/* The most words httpd passes to a TAKE_ARGV directive. */
+#define MAX_ARGC 64
+
 static void *create_dir_config(apr_pool_t *p, char *dir)
 {
     expect_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
@@ -109,6 +112,21 @@ static const char *set_allow(cmd_parms *cmd, void *dconf, int argc,
     if (argc == 0) {
         return apr_psprintf(cmd->pool, "%s takes 'none' or one or more "
                             "expectation names", cmd->cmd->name);
+    }
+    if (argc == MAX_ARGC && cmd->directive) {
+        /* httpd hands a TAKE_ARGV directive its first 64 words and drops
+         * the rest without a word (AP_MAX_ARGC in server/config.c): a
+         * longer list would silently meet less than it says. */
+        const char *args = cmd->directive->args;
+        int words = 0;
+
+        while (*ap_getword_conf(cmd->temp_pool, &args) != '\0') {
+            words++;
+        }
+        if (words > argc) {
+            return apr_psprintf(cmd->pool, "%s takes at most %d names, "
+                                "not %d", cmd->cmd->name, MAX_ARGC, words);
+        }
     }
     conf->allow = apr_array_make(cmd->pool, argc, sizeof(const char *));
     conf->allow_set = 1;

@@ -15,10 +15,14 @@ my @bad = (
     [ 'ExpectPolicy',          qr/ExpectPolicy takes one argument/ ],
     [ "<Location /x>\nExpectPolicy strict lenient\n</Location>",
       qr/ExpectPolicy takes one argument/ ],
+    # httpd passes a directive at most 64 words and drops the rest
+    [ 'ExpectAllow ' . join(' ', map { "x-$_" } 1 .. 65),
+      qr/ExpectAllow takes at most 64 names, not 65/ ],
 );
 my @good = (
     'ExpectAllow none',
     'ExpectAllow 100-continue X-Foo x.bar~1',
+    'ExpectAllow ' . join(' ', map { "x-$_" } 1 .. 64),
     "ExpectPolicy LENIENT\n<Directory /tmp>\nExpectPolicy strict\nExpectAllow NONE\n</Directory>",
 );
 
