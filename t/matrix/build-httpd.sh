@@ -5,8 +5,9 @@
 #   t/matrix/build-httpd.sh /path/to/httpd-2.4.NN.tar.xz
 #
 # The build is cached outside the checkout, keyed by the tarball's
-# SHA-256: ${EXPECT_CACHE:-/var/cache/mod_expect}/httpd-<sha256>/ (as
-# another user than root, where /var/cache is not writable:
+# SHA-256 and by this script (a change to the modules or flags below is a
+# new build): ${EXPECT_CACHE:-/var/cache/mod_expect}/httpd-<sha256>-<recipe>/
+# (as another user than root, where /var/cache is not writable:
 # ~/.cache/mod_expect).  It is configured with that directory as its
 # prefix, installed into a staging directory next to it and renamed into
 # place only when complete, so an interrupted build is never taken for a
@@ -32,7 +33,8 @@ mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 
 sum=$(sha256sum "$tarball" | cut -d' ' -f1)
-prefix=$cache/httpd-$sum
+recipe=$(sha256sum "$0" | cut -c1-8)
+prefix=$cache/httpd-$sum-$recipe
 if [ -x "$prefix/bin/httpd" ] && [ -x "$prefix/bin/apxs" ]; then
     echo "$prefix"
     exit 0
@@ -44,7 +46,7 @@ for tool in autoconf libtoolize make gcc xz /usr/bin/apr-1-config \
         echo "build-httpd.sh: $tool is missing" >&2; exit 1; }
 done
 
-stage=$(mktemp -d "$cache/.build-$sum.XXXXXX")
+stage=$(mktemp -d "$cache/.build-$sum-$recipe.XXXXXX")
 log=$stage/build.log
 cleanup() { rm -rf "$stage"; }
 trap cleanup EXIT
@@ -85,10 +87,11 @@ setenvif socache_shmcb ssl status unixd"
 #   (it compiles with an implicit declaration, then mod_ssl.so fails to
 #   load with "undefined symbol").  It only decides whether a key that
 #   failed to load is retried as an encrypted one; defining it as
-#   ERR_GET_LIB (nonzero for any error) makes that retry unconditional,
-#   which is what later releases do.
+#   ERR_GET_LIB (nonzero for any error) makes that retry unconditional.
+#   2.4.52 and later leave ERR_GET_FUNC() out when built with OpenSSL 3.
 cppflags=""
-if grep -q 'ERR_GET_FUNC' modules/ssl/ssl_engine_init.c; then
+if grep -q 'ERR_GET_FUNC' modules/ssl/ssl_engine_init.c &&
+   ! grep -q '0x30000000' modules/ssl/ssl_engine_init.c; then
     cppflags="$cppflags -DERR_GET_FUNC=ERR_GET_LIB"
 fi
 
