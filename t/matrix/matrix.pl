@@ -126,7 +126,7 @@ for my $run (@runs) {
             time - $t;
         if ($? != 0 || !-x "$prefix/bin/httpd") {
             $run->{build} = 'httpd FAILED';
-            $run->{note} = "httpd build failed, see $log";
+            $run->{note} = 'httpd does not build';
             next;
         }
         $run->{apxs} = "$prefix/bin/apxs";
@@ -146,7 +146,9 @@ for my $run (@runs) {
     my $warnings = @warnings;
     if ($built != 0 || !-f "$tree/.libs/mod_expect.so") {
         $run->{build} = 'FAILED';
-        $run->{note} = "the module does not build, see $log";
+        my @errors = grep { /\berror\b/ } split /\n/, slurp($log);
+        splice @errors, 3 if @errors > 3;
+        $run->{note} = join "\n", 'the module does not build:', @errors;
         next;
     }
     $run->{build} = $warnings ? "$warnings warning(s)" : 'ok';
