@@ -396,6 +396,7 @@ static apr_status_t count_unjudged(void *data)
 static void expect_pre_read_request(request_rec *r, conn_rec *c)
 {
     expect_req *er;
+    const char *value;
 
     /* HTTP/1.x: the header block is read through the filters.  EXPECT_IN
      * starts with a word of state: a request without Expect allocates
@@ -410,26 +411,28 @@ static void expect_pre_read_request(request_rec *r, conn_rec *c)
                                    r, c);
         return;
     }
-    er = apr_pcalloc(r->pool, sizeof(*er));
-    ap_set_module_config(r->request_config, &expect_module, er);
-
     /* mod_http2 builds the request from HEADERS frames: no header block
      * is read through the filters.  Its 2.x (httpd 2.4.55 and later), and
      * 1.x on httpd before 2.4.49, fill r->headers_in before this hook runs,
      * and the field can be taken.  1.x on 2.4.49 to 2.4.54 fills it only
      * after, then has core judge it at once: nothing a module can do
      * comes in between.  Those requests are left to core, and said so. */
-    if (c->master || !apr_is_empty_table(r->headers_in)) {
-        if (apr_is_empty_table(r->headers_in)) {
-            er->h2_late = 1;
-            apr_pool_cleanup_register(r->pool, r, count_unjudged,
-                                      apr_pool_cleanup_null);
-            return;
-        }
-        er->value = apr_table_getm(r->pool, r->headers_in, "Expect");
-        apr_table_unset(r->headers_in, "Expect");
+    if (apr_is_empty_table(r->headers_in)) {
+        er = apr_pcalloc(r->pool, sizeof(*er));
+        ap_set_module_config(r->request_config, &expect_module, er);
+        er->h2_late = 1;
+        apr_pool_cleanup_register(r->pool, r, count_unjudged,
+                                  apr_pool_cleanup_null);
         return;
     }
+    value = apr_table_getm(r->pool, r->headers_in, "Expect");
+    if (value == NULL) {
+        return;
+    }
+    er = apr_pcalloc(r->pool, sizeof(*er));
+    ap_set_module_config(r->request_config, &expect_module, er);
+    er->value = value;
+    apr_table_unset(r->headers_in, "Expect");
 }
 
 /* Parse the value if it is not the one parsed already: a module may have
