@@ -116,8 +116,8 @@ typedef struct {
     apr_size_t release;      /* after EX_SCAN_PASS: this many bytes of hold
                               * must be given on before the passed ones */
     const char *error;       /* after EX_SCAN_ERROR: why */
-    int status;              /* after EX_SCAN_ERROR: 0 for "too long",
-                              * 1 for "malformed" */
+    int status;              /* after EX_SCAN_ERROR: EX_SCAN_TOO_LONG,
+                              * EX_SCAN_MALFORMED or EX_SCAN_TOO_MANY */
 
     /* private */
     apr_pool_t *pool;
@@ -131,13 +131,20 @@ typedef struct {
     apr_size_t buf_len, buf_size;
     char *value;             /* the merged value of every Expect line */
     apr_size_t value_len, value_size;
+    apr_size_t value_start;  /* where the current Expect field's value
+                              * starts in value */
     apr_size_t field_len;    /* current field's length after unfolding,
                               * as core counts it */
-    int all_fields;          /* fields seen so far */
+    apr_size_t others;       /* fields that are not Expect, counted up to
+                              * fields_max + 1 */
 } ex_scan_t;
 
+/* Why a block is bad.  EX_SCAN_TOO_MANY: the block ended with more fields
+ * than fields_max only because of its Expect lines (core, which never sees
+ * them, refuses the field one too many of the others itself). */
 #define EX_SCAN_TOO_LONG  0
 #define EX_SCAN_MALFORMED 1
+#define EX_SCAN_TOO_MANY  2
 
 /* Start scanning a header block: the limits keep the values given. */
 void ex_scan_init(ex_scan_t *sc, apr_pool_t *p);
@@ -161,8 +168,7 @@ const char *ex_scan_value(const ex_scan_t *sc);
  * it is odd, as no pointer to a struct is.  ex_quick() looks at one read of
  * the block at a time and answers for the common lines from their first
  * bytes alone; the first line that needs more (it may be an Expect line,
- * or it starts with CR or LF, or it is one field too many) is handed to
- * the scanner, which ex_scan_resume() starts where the word left off, and
+ * or it starts with CR or LF) is handed to the scanner, which ex_scan_resume() starts where the word left off, and
  * which reads the rest of the block.
  *
  * A read is what one AP_MODE_GETLINE read returns: part of a line or all
@@ -173,17 +179,20 @@ const char *ex_scan_value(const ex_scan_t *sc);
 #define EX_QUICK_TAG     ((apr_uintptr_t)1)  /* a word, not a pointer */
 #define EX_QUICK_HEADERS ((apr_uintptr_t)2)  /* past the request line */
 #define EX_QUICK_MIDLINE ((apr_uintptr_t)4)  /* a line has begun, not ended */
-#define EX_QUICK_FIELD   ((apr_uintptr_t)8)  /* word / EX_QUICK_FIELD: how
-                                              * many more fields the block
-                                              * may have */
+#define EX_QUICK_FIELD   ((apr_uintptr_t)8)  /* word / EX_QUICK_FIELD: one
+                                              * more than the fields the
+                                              * block may still have; 0
+                                              * once it has too many */
 
-/* How many fields a word can count down from: fields_max (> 0, as the
- * scanner's), or fewer where a word is too short for it. */
+/* How many fields a word counts down from: fields_max (> 0, as the
+ * scanner's) and the one too many, or fewer where a word is too short for
+ * it.  The count stops at 0: the block has more fields than fields_max,
+ * and core refuses it itself. */
 static APR_INLINE apr_uintptr_t ex_quick_fields(int fields_max)
 {
     apr_uintptr_t most = ~(apr_uintptr_t)0 / EX_QUICK_FIELD;
 
-    return (apr_uintptr_t)fields_max < most ? (apr_uintptr_t)fields_max
+    return (apr_uintptr_t)fields_max < most ? (apr_uintptr_t)fields_max + 1
                                             : most;
 }
 
@@ -212,12 +221,11 @@ static APR_INLINE ex_quick_act ex_quick(apr_uintptr_t *word, const char *s,
     if ((w & (EX_QUICK_MIDLINE | EX_QUICK_HEADERS)) == EX_QUICK_HEADERS
         && c > ' ' && (c | 0x20) != 'e') {
         /* The common line: a field whose name does not start with 'E' or
-         * 'e' (or-ing 0x20 maps only those two to 'e').  The field that
-         * is one too many is the scanner's to refuse. */
-        if (w < EX_QUICK_FIELD) {
-            return EX_QUICK_SCAN;
+         * 'e' (or-ing 0x20 maps only those two to 'e').  Counted: a field
+         * too many is core's to refuse, and the count stops there. */
+        if (w >= EX_QUICK_FIELD) {
+            w -= EX_QUICK_FIELD;
         }
-        w -= EX_QUICK_FIELD;
     }
     else if (!(w & EX_QUICK_MIDLINE)) {
         if (c == '\n' || c == '\r') {
@@ -245,10 +253,9 @@ static APR_INLINE ex_quick_act ex_quick(apr_uintptr_t *word, const char *s,
             if (i == m && (m < 7 || s[6] == ':')) {
                 return EX_QUICK_SCAN;
             }
-            if (w < EX_QUICK_FIELD) {
-                return EX_QUICK_SCAN;
+            if (w >= EX_QUICK_FIELD) {
+                w -= EX_QUICK_FIELD;
             }
-            w -= EX_QUICK_FIELD;
         }
     }
     if (ends_line) {

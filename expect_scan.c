@@ -86,16 +86,16 @@ void ex_scan_init(ex_scan_t *sc, apr_pool_t *p)
     sc->buf_len = sc->buf_size = 0;
     sc->value = NULL;
     sc->value_len = sc->value_size = 0;
+    sc->value_start = 0;
     sc->field_len = 0;
-    sc->all_fields = 0;
+    sc->others = 0;
 }
 
 void ex_scan_resume(ex_scan_t *sc, apr_pool_t *p, apr_uintptr_t word)
 {
     ex_scan_init(sc, p);
     sc->in_headers = (word & EX_QUICK_HEADERS) != 0;
-    sc->all_fields = (int)(ex_quick_fields(sc->fields_max)
-                           - word / EX_QUICK_FIELD);
+    sc->others = ex_quick_fields(sc->fields_max) - word / EX_QUICK_FIELD;
 }
 
 static int fail(ex_scan_t *sc, int status, const char *why)
@@ -198,11 +198,20 @@ static int take_line(ex_scan_t *sc, const char *s, apr_size_t len)
                         "control character in an Expect line");
         }
     }
+    /* Core puts one SP for the fold after what the field holds, "Expect:"
+     * and any value, then skips the SP and HTAB the value starts with: a
+     * fold after an empty value gives no SP.  Repeated fields merge with
+     * ", ", empty ones too (apr_table_compress). */
     if (fold) {
-        append(sc, " ", 1);
+        if (sc->value_len > sc->value_start) {
+            append(sc, " ", 1);
+        }
     }
-    else if (sc->value != NULL) {
-        append(sc, ", ", 2);
+    else {
+        if (sc->value != NULL) {
+            append(sc, ", ", 2);
+        }
+        sc->value_start = sc->value_len;
     }
     append(sc, s, n);
     /* Core holds each field, its lines merged, to the limit as well. */
@@ -250,13 +259,31 @@ static int take(ex_scan_t *sc, const char *s, apr_size_t n, int lf)
     return 1;
 }
 
-/* One more field in the header block: more than the server allows is an
- * error, counting the Expect fields core never sees. */
-static int count_field(ex_scan_t *sc)
+/* One more field that is not Expect.  Core counts these itself and
+ * refuses the one too many with its own answer, so no count is refused
+ * here: it stops at that one. */
+static void count_other(ex_scan_t *sc)
 {
-    if (++sc->all_fields > sc->fields_max) {
-        return fail(sc, EX_SCAN_MALFORMED, "too many request header fields");
+    if (sc->others <= (apr_size_t)sc->fields_max) {
+        sc->others++;
     }
+}
+
+/* The empty line ending the block.  Core counted the other fields; the
+ * Expect lines it never saw would have counted too.  A block that has too
+ * many only with them is refused here, as core would have refused it; one
+ * that has too many without them is core's. */
+static int end_block(ex_scan_t *sc)
+{
+    apr_size_t max = (apr_size_t)sc->fields_max;
+
+    if (sc->fields > 0 && sc->others <= max
+        && sc->others + (apr_size_t)sc->fields > max) {
+        return fail(sc, EX_SCAN_TOO_MANY,
+                    "more request header fields than LimitRequestFields, "
+                    "counting the Expect lines");
+    }
+    sc->done = 1;
     return 1;
 }
 
@@ -292,10 +319,8 @@ static apr_size_t scan_slow(ex_scan_t *sc, const char *data, apr_size_t len,
                              - first) + 1 - held;
             sc->release = held;
             sc->hold_len = 0;
-            if (sc->in_headers) {
-                sc->done = 1;
-            }
-            *act = EX_SCAN_PASS;
+            *act = sc->in_headers && !end_block(sc) ? EX_SCAN_ERROR
+                                                    : EX_SCAN_PASS;
             return n;
         case CL_FOLD:
             if (sc->in_expect) {
@@ -306,9 +331,8 @@ static apr_size_t scan_slow(ex_scan_t *sc, const char *data, apr_size_t len,
             sc->hold_len = 0;
             break;
         case CL_OTHER:
-            if (sc->in_headers && !count_field(sc)) {
-                *act = EX_SCAN_ERROR;
-                return len;
+            if (sc->in_headers) {
+                count_other(sc);
             }
             sc->line = LINE_PASS;
             sc->in_expect = 0;
@@ -316,10 +340,6 @@ static apr_size_t scan_slow(ex_scan_t *sc, const char *data, apr_size_t len,
             sc->hold_len = 0;
             break;
         case CL_EXPECT:
-            if (!count_field(sc)) {
-                *act = EX_SCAN_ERROR;
-                return len;
-            }
             sc->fields++;
             sc->in_expect = 1;
             break;
@@ -389,10 +409,8 @@ apr_size_t ex_scan(ex_scan_t *sc, const char *data, apr_size_t len,
                                   || (c == '\r' && len > 1
                                       && data[1] == '\n'))) {
             /* An empty line (classify() would say CL_END). */
-            if (sc->in_headers) {
-                sc->done = 1;
-            }
-            *act = EX_SCAN_PASS;
+            *act = sc->in_headers && !end_block(sc) ? EX_SCAN_ERROR
+                                                    : EX_SCAN_PASS;
             return c == '\n' ? 1 : 2;
         }
         if (sc->hold_len != 0 || c == '\r' || c == '\n'
@@ -400,9 +418,8 @@ apr_size_t ex_scan(ex_scan_t *sc, const char *data, apr_size_t len,
                 && (c == ' ' || c == '\t' || (c | 0x20) == 'e'))) {
             return scan_slow(sc, data, len, act);
         }
-        if (sc->in_headers && !count_field(sc)) {
-            *act = EX_SCAN_ERROR;
-            return len;
+        if (sc->in_headers) {
+            count_other(sc);
         }
         sc->line = LINE_PASS;
         sc->in_expect = 0;

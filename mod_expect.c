@@ -250,15 +250,19 @@ static apr_status_t scan_read(ap_filter_t *f, expect_req *er,
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, f->r,
                           "bad request header: %s", sc->error);
             apr_brigade_cleanup(bb);
-            /* Core answers 400 to both.  For APR_ENOSPC it says that a
+            /* Core answers 400 to all.  For APR_ENOSPC it says that a
              * field exceeds the server's limit; otherwise the note (static
-             * text: core prints it unescaped) tells why. */
+             * text: core prints it unescaped) tells why: for too many
+             * fields in the words core uses when it counts them. */
             if (sc->status == EX_SCAN_TOO_LONG) {
                 return APR_ENOSPC;
             }
             apr_table_setn(f->r->notes, "error-notes",
-                           apr_pstrcat(f->r->pool, "Bad request header: ",
-                                       sc->error, ".", NULL));
+                           sc->status == EX_SCAN_TOO_MANY
+                           ? "The number of request header fields exceeds "
+                             "this server's limit."
+                           : apr_pstrcat(f->r->pool, "Bad request header: ",
+                                         sc->error, ".", NULL));
             return APR_EINVAL;
         }
     }

@@ -20,10 +20,14 @@
  *   - the three feedings agree: what was given on, the value, the error;
  *   - against a reference that reads the block a line at a time: without
  *     an error, what is given on is the block less its Expect lines and
- *     their folds, and the value is their merged value; an error is what
- *     the reference finds;
- *   - the value is bounded: at most LimitRequestFields fields of at most
- *     LimitRequestFieldSize bytes, with ", " between, and has no NUL;
+ *     their folds, and the value is their merged value, built as httpd's
+ *     core builds a field (the line, then SP and each fold's text, the
+ *     value after the colon less its leading whitespace) and merges
+ *     repeated ones (with ", "); an error is what the reference finds,
+ *     and too many fields only at the end of a block that has too many
+ *     with its Expect lines, not without them (those are core's);
+ *   - the value is bounded: at most LimitRequestFieldSize bytes, and has
+ *     no NUL;
  *   - whatever the scanner collected parses without crashing ex_parse().
  */
 #include <stdint.h>
@@ -60,7 +64,8 @@ typedef struct {
     char *value;                /* the merged value, or NULL */
     apr_size_t value_len;
     int fields;
-    int error;                  /* -1, or EX_SCAN_TOO_LONG/MALFORMED */
+    int error;                  /* -1, or EX_SCAN_TOO_LONG/MALFORMED/
+                                 * TOO_MANY */
     int done;
     apr_size_t pending;         /* bytes held at the end, undecided */
 } result;
@@ -137,7 +142,8 @@ static void feed(ex_scan_t *sc, const setup *st, apr_pool_t *p,
             if (act == EX_SCAN_ERROR) {
                 CHECK(sc->error != NULL);
                 CHECK(sc->status == EX_SCAN_TOO_LONG
-                      || sc->status == EX_SCAN_MALFORMED);
+                      || sc->status == EX_SCAN_MALFORMED
+                      || sc->status == EX_SCAN_TOO_MANY);
                 r->error = sc->status;
                 break;
             }
@@ -248,17 +254,25 @@ static void put(char *s, apr_size_t *len, const char *add, apr_size_t n)
     *len += n;
 }
 
+/* The Expect field being read, as core holds it: "Expect:" and the
+ * first line's value, then one SP and the text of each fold. */
+typedef struct {
+    char *text;
+    apr_size_t len;
+    apr_size_t merged;          /* r->value's length before this field's
+                                 * value (and its ", ") */
+} ref_field;
+
 /* A complete line taken as (part of) the Expect field: its errors, and
- * its value merged into r.  The limits are counted as httpd's
- * ap_get_mime_headers_core() counts them for any field: field_len is the
- * field as core holds it (the first line as sent, less trailing
- * whitespace, then one SP and the text of each fold), which with its NUL
- * must stay under the limit; the merged value may reach it.  Returns -1
- * or the error. */
+ * the field's value put into r's merged value.  The limits are counted as
+ * httpd's ap_get_mime_headers_core() counts them for any field: the field
+ * as core holds it, with its NUL, must stay under the limit; the merged
+ * value may reach it.  Returns -1 or the error. */
 static int ref_take(const setup *st, const char *s, apr_size_t n, int fold,
-                    apr_size_t *field_len, result *r)
+                    ref_field *f, result *r)
 {
-    apr_size_t i;
+    const char *v;
+    apr_size_t i, vn;
 
     n--;                                /* the LF */
     if (memchr(s, '\0', n)) {
@@ -273,27 +287,34 @@ static int ref_take(const setup *st, const char *s, apr_size_t n, int fold,
     for (; n > 1 && (s[n - 1] == ' ' || s[n - 1] == '\t'); n--) {
     }
     if (fold) {
-        for (; n > 0 && (*s == ' ' || *s == '\t'); s++, n--) {
+        /* Core keeps the last of the leading whitespace, as the SP. */
+        for (; n > 1 && (s[1] == ' ' || s[1] == '\t'); s++, n--) {
         }
-        if (n == 0) {
+        if (n == 1) {
             return EX_SCAN_MALFORMED;
         }
-        if (*field_len + 1 + n + 1 >= st->field_max) {
+        if (f->len + n + 1 >= st->field_max) {
             return EX_SCAN_TOO_LONG;
         }
-        *field_len += 1 + n;
+        put(f->text, &f->len, " ", 1);
+        put(f->text, &f->len, s + 1, n - 1);
     }
     else {
-        *field_len = n;
-        s += 7;                         /* "Expect:" */
-        n -= 7;
-        for (; n > 0 && (*s == ' ' || *s == '\t'); s++, n--) {
-        }
-        for (; n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'); n--) {
+        f->len = 0;
+        put(f->text, &f->len, s, n);
+        f->merged = r->value_len;
+        if (r->fields > 1) {
+            f->merged += 2;
+            put(r->value, &r->value_len, ", ", 2);
         }
     }
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
+    /* The value: what follows the colon, less its leading whitespace. */
+    v = f->text + 7;
+    vn = f->len - 7;
+    for (; vn > 0 && (*v == ' ' || *v == '\t'); v++, vn--) {
+    }
+    for (i = 0; i < vn; i++) {
+        unsigned char c = (unsigned char)v[i];
         int bad = st->strict ? (c < 0x20 && c != '\t') || c == 0x7f
                              : c == '\r' || c == '\v' || c == '\f';
 
@@ -301,13 +322,8 @@ static int ref_take(const setup *st, const char *s, apr_size_t n, int fold,
             return EX_SCAN_MALFORMED;
         }
     }
-    if (fold) {
-        put(r->value, &r->value_len, " ", 1);
-    }
-    else if (r->fields > 1) {
-        put(r->value, &r->value_len, ", ", 2);
-    }
-    put(r->value, &r->value_len, s, n);
+    r->value_len = f->merged;
+    put(r->value, &r->value_len, v, vn);
     if (r->value_len > st->field_max) {
         return EX_SCAN_TOO_LONG;
     }
@@ -318,8 +334,9 @@ static int ref_take(const setup *st, const char *s, apr_size_t n, int fold,
 static void reference(const setup *st, apr_pool_t *p, const char *block,
                       apr_size_t len, result *r)
 {
-    int in_headers = 0, in_expect = 0, fields = 0;
-    apr_size_t pos = 0, field_len = 0;
+    int in_headers = 0, in_expect = 0, others = 0;
+    apr_size_t pos = 0;
+    ref_field f;
 
     r->out = apr_palloc(p, len + 1);
     r->out_len = 0;
@@ -329,6 +346,8 @@ static void reference(const setup *st, apr_pool_t *p, const char *block,
     r->error = -1;
     r->done = 0;
     r->pending = 0;
+    f.text = apr_palloc(p, len + 1);
+    f.len = f.merged = 0;
 
     while (pos < len) {
         const char *s = block + pos;
@@ -340,6 +359,16 @@ static void reference(const setup *st, apr_pool_t *p, const char *block,
             put(r->out, &r->out_len, s, n);      /* an empty line */
             pos += n;
             if (in_headers) {
+                /* LimitRequestFields counts every field of the head.  Core
+                 * counts the others, and refuses one too many of them
+                 * itself; too many with the Expect lines is refused here,
+                 * when the block ends. */
+                if (r->fields > 0 && others <= st->fields_max
+                    && others + r->fields > st->fields_max) {
+                    r->out_len -= n;            /* not given on */
+                    r->error = EX_SCAN_TOO_MANY;
+                    break;
+                }
                 r->done = 1;                    /* the rest is the body */
                 put(r->out, &r->out_len, block + pos, len - pos);
                 break;
@@ -361,11 +390,8 @@ static void reference(const setup *st, apr_pool_t *p, const char *block,
             }
             take = 1;
         }
-        /* LimitRequestFields counts every field of the head. */
-        if (in_headers && !fold && s[0] != ' ' && s[0] != '\t'
-            && ++fields > st->fields_max) {
-            r->error = EX_SCAN_MALFORMED;
-            break;
+        if (in_headers && !take && s[0] != ' ' && s[0] != '\t') {
+            others++;
         }
         r->fields += take && !fold;
         if (!take) {
@@ -384,7 +410,7 @@ static void reference(const setup *st, apr_pool_t *p, const char *block,
         if (!lf) {
             break;                      /* the line is not all there */
         }
-        r->error = ref_take(st, s, n, fold, &field_len, r);
+        r->error = ref_take(st, s, n, fold, &f, r);
         if (r->error >= 0) {
             break;
         }
@@ -483,9 +509,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
               && memcmp(c.out, ref.out, c.out_len) == 0);
     }
 
-    /* The value is bounded by the limits, and has no NUL.  (The line
-     * that is one too many is counted before it is refused.) */
-    CHECK(w.fields <= st.fields_max + (w.error == EX_SCAN_MALFORMED));
+    /* The value is bounded by the limit, and has no NUL; so is the number
+     * of Expect lines (each after the first adds ", "). */
+    if (w.error < 0) {
+        CHECK(w.value_len <= st.field_max);
+        CHECK(w.fields <= 1 + (int)st.field_max / 2);
+    }
     CHECK(w.value_len <= (apr_size_t)w.fields * (st.field_max + 2));
     if (w.value) {
         ex_field f;

@@ -454,6 +454,90 @@ START_TEST(obs_fold_continues_the_expect_value_with_one_space)
 }
 END_TEST
 
+/* What core makes of a folded field: "Expect:", the first line's value,
+ * then one SP and the text for each fold; the value is what follows the
+ * colon less its leading SP and HTAB.  So a fold after an empty value
+ * starts the value, with no SP.  Repeated fields, empty ones too, merge
+ * with ", ".  Each value here is what a stock httpd 2.4 (no mod_expect)
+ * gives its handlers for the same head. */
+START_TEST(folded_value_is_the_one_core_makes)
+{
+    static const pass_case after_empty = {
+        { 0, 0, 0, 1 },
+        "GET / HTTP/1.1\r\nExpect:\r\n 100-continue\r\n\r\n",
+        "",
+        "GET / HTTP/1.1\r\n\r\n",
+        "100-continue", 1, 0
+    };
+    static const pass_case after_blank = {
+        { 0, 0, 0, 1 },
+        "GET / HTTP/1.1\r\nExpect: \t \r\n \t 100-continue \t\r\n\r\n",
+        "",
+        "GET / HTTP/1.1\r\n\r\n",
+        "100-continue", 1, 0
+    };
+    static const pass_case several = {
+        { 0, 0, 0, 0 },
+        "GET / HTTP/1.1\r\nExpect:\r\n a\r\n\tb  \n  c\r\n\r\n",
+        "",
+        "GET / HTTP/1.1\r\n\r\n",
+        "a b c", 1, 0
+    };
+    static const pass_case merged_fold = {
+        { 0, 0, 0, 1 },
+        "GET / HTTP/1.1\r\nExpect: a\r\nExpect:\r\n b\r\n\r\n",
+        "",
+        "GET / HTTP/1.1\r\n\r\n",
+        "a, b", 2, 0
+    };
+    static const pass_case fold_then_merged = {
+        { 0, 0, 0, 1 },
+        "GET / HTTP/1.1\r\nExpect:\r\n b\r\nHost: h\r\nExpect: c\r\n\r\n",
+        "",
+        "GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+        "b, c", 2, 0
+    };
+    static const pass_case empty_between = {
+        { 0, 0, 0, 1 },
+        "GET / HTTP/1.1\r\nExpect: a\r\nExpect:\r\nExpect: b\r\n\r\n",
+        "",
+        "GET / HTTP/1.1\r\n\r\n",
+        "a, , b", 3, 0
+    };
+    static const pass_case empty_first = {
+        { 0, 0, 0, 1 },
+        "GET / HTTP/1.1\r\nExpect:\r\nExpect: 100-continue\r\n\r\n",
+        "",
+        "GET / HTTP/1.1\r\n\r\n",
+        ", 100-continue", 2, 0
+    };
+    static const pass_case empty_last = {
+        { 0, 0, 0, 1 },
+        "GET / HTTP/1.1\r\nExpect: 100-continue\r\nExpect:  \r\n\r\n",
+        "",
+        "GET / HTTP/1.1\r\n\r\n",
+        "100-continue, ", 2, 0
+    };
+    static const pass_case two_empty = {
+        { 0, 0, 0, 1 },
+        "GET / HTTP/1.1\r\nExpect:\r\nExpect:\r\n\r\n",
+        "",
+        "GET / HTTP/1.1\r\n\r\n",
+        ", ", 2, 0
+    };
+
+    check_pass(&after_empty);
+    check_pass(&after_blank);
+    check_pass(&several);
+    check_pass(&merged_fold);
+    check_pass(&fold_then_merged);
+    check_pass(&empty_between);
+    check_pass(&empty_first);
+    check_pass(&empty_last);
+    check_pass(&two_empty);
+}
+END_TEST
+
 START_TEST(fold_after_a_non_expect_header_passes)
 {
     static const pass_case c = {
@@ -948,24 +1032,98 @@ START_TEST(fields_max_counts_every_field)
         "GET / HTTP/1.1\r\nHost: h\r\n\r\n",
         "a, b c", 2, 0
     };
-    /* Core counts the fields it sees; the scanner counts them all, so
-     * that Expect lines cannot carry a block past LimitRequestFields. */
+    /* Core counts the fields it sees; the Expect lines it never sees
+     * would have counted too, so a block over the limit with them is
+     * refused when it ends (the empty line is not given on). */
     static const error_case expect_last = {
         { 0, 0, 2, 1 },
         BLOCK("GET / HTTP/1.1\r\nExpect: a\r\nHost: h\r\nExpect: b\r\n\r\n"),
-        EX_SCAN_MALFORMED,
+        EX_SCAN_TOO_MANY,
         "GET / HTTP/1.1\r\nHost: h\r\n"
     };
     static const error_case other_last = {
         { 0, 0, 2, 1 },
         BLOCK("GET / HTTP/1.1\r\nExpect: a\r\nHost: h\r\nX-A: b\r\n\r\n"),
-        EX_SCAN_MALFORMED,
-        "GET / HTTP/1.1\r\nHost: h\r\n"
+        EX_SCAN_TOO_MANY,
+        "GET / HTTP/1.1\r\nHost: h\r\nX-A: b\r\n"
     };
 
     check_pass(&c);
     check_error(&expect_last);
     check_error(&other_last);
+}
+END_TEST
+
+/* A block with more fields than the limit and no Expect line is core's to
+ * refuse, with its own answer: the scanner (started here by "Expires" when
+ * the quick path is shown 3 bytes) gives it all on. */
+START_TEST(too_many_fields_without_expect_are_left_to_core)
+{
+    static const pass_case c = {
+        { 0, 0, 2, 1 },
+        "GET / HTTP/1.1\r\nExpires: 0\r\nA: 1\r\n fold\r\nB: 2\r\nC: 3\r\n"
+        "\r\n",
+        "",
+        "GET / HTTP/1.1\r\nExpires: 0\r\nA: 1\r\n fold\r\nB: 2\r\nC: 3\r\n"
+        "\r\n",
+        NULL, 0, 0
+    };
+
+    check_pass(&c);
+}
+END_TEST
+
+/* One field too many besides the Expect lines: core refuses it itself
+ * (it reads the line after it, or the empty line, through the filter). */
+START_TEST(too_many_other_fields_with_expect_are_left_to_core)
+{
+    static const pass_case expect_after = {
+        { 0, 0, 2, 1 },
+        "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nExpect: a\r\n\r\n",
+        "",
+        "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n",
+        "a", 1, 0
+    };
+    static const pass_case expect_before = {
+        { 0, 0, 2, 1 },
+        "GET / HTTP/1.1\r\nExpect: a\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n",
+        "",
+        "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n",
+        "a", 1, 0
+    };
+
+    check_pass(&expect_after);
+    check_pass(&expect_before);
+}
+END_TEST
+
+/* The fields counted while the block is read are only refused at its end:
+ * a block that has not ended is not refused for them. */
+START_TEST(too_many_fields_are_refused_only_at_the_end)
+{
+    static const pass_case c = {
+        { 0, 0, 2, 1 },
+        "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nExpect: a\r\nExpect: b\r\n",
+        "",
+        "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\n",
+        "a, b", 2, 1
+    };
+    static const error_case ended = {
+        { 0, 0, 2, 1 },
+        BLOCK("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nExpect: a\r\n\r\n"),
+        EX_SCAN_TOO_MANY,
+        "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\n"
+    };
+    static const error_case bare_lf = {
+        { 0, 0, 2, 0 },
+        BLOCK("GET / HTTP/1.1\nHost: h\nA: 1\nExpect: a\n\n"),
+        EX_SCAN_TOO_MANY,
+        "GET / HTTP/1.1\nHost: h\nA: 1\n"
+    };
+
+    check_pass(&c);
+    check_error(&ended);
+    check_error(&bare_lf);
 }
 END_TEST
 
@@ -1018,8 +1176,8 @@ START_TEST(more_expect_lines_than_fields_max_is_an_error)
         { 0, 0, 2, 1 },
         BLOCK("GET / HTTP/1.1\r\nExpect: a\r\nHost: h\r\nExpect: b\r\n"
               "Expect: c\r\n\r\n"),
-        EX_SCAN_MALFORMED,
-        "GET / HTTP/1.1\r\nHost: h\r\n\r\n"
+        EX_SCAN_TOO_MANY,
+        "GET / HTTP/1.1\r\nHost: h\r\n"
     };
 
     check_error(&c);
@@ -1113,27 +1271,74 @@ START_TEST(quick_path_knows_where_a_line_ends)
 }
 END_TEST
 
+/* The scanner where the quick path hands a block on, with a limit of
+ * fields_max fields. */
+static void quick_resume(ex_scan_t *sc, int fields_max, apr_uintptr_t word)
+{
+    memset(sc, 0, sizeof(*sc));
+    sc->line_max = DEFAULT_LINE_MAX;
+    sc->field_max = DEFAULT_FIELD_MAX;
+    sc->fields_max = fields_max;
+    ex_scan_resume(sc, pool, word);
+}
+
+/* The rest of a block, one line a call: the last call's action. */
+static ex_scan_act scan_lines(ex_scan_t *sc, const char *const *lines)
+{
+    ex_scan_act act = EX_SCAN_PASS;
+
+    for (; *lines != NULL && act != EX_SCAN_ERROR; lines++) {
+        ck_assert_uint_eq(ex_scan(sc, *lines, strlen(*lines), &act),
+                          strlen(*lines));
+    }
+    return act;
+}
+
 START_TEST(quick_path_counts_fields_down_to_the_limit)
 {
-    apr_uintptr_t word = ex_quick_start(2);
+    static const char *const expect_end[] = {
+        "Expect: 100-continue\r\n", "\r\n", NULL
+    };
+    apr_uintptr_t word = ex_quick_start(2), at_limit;
     ex_scan_t sc;
-    ex_scan_act act;
 
     ck_assert_int_eq(ex_quick(&word, "GET / HTTP/1.1\r\n", 16, 1),
                      EX_QUICK_PASS);
     ck_assert_int_eq(ex_quick(&word, "A: 1\r\n", 6, 1), EX_QUICK_PASS);
     ck_assert_int_eq(ex_quick(&word, " fold\r\n", 7, 1), EX_QUICK_PASS);
     ck_assert_int_eq(ex_quick(&word, "B: 2\r\n", 6, 1), EX_QUICK_PASS);
-    /* The third is the scanner's, which refuses it. */
-    ck_assert_int_eq(ex_quick(&word, "C: 3\r\n", 6, 1), EX_QUICK_SCAN);
-    memset(&sc, 0, sizeof(sc));
-    sc.line_max = DEFAULT_LINE_MAX;
-    sc.field_max = DEFAULT_FIELD_MAX;
-    sc.fields_max = 2;
-    ex_scan_resume(&sc, pool, word);
-    ex_scan(&sc, "C: 3\r\n", 6, &act);
-    ck_assert_int_eq(act, EX_SCAN_ERROR);
-    ck_assert_int_eq(sc.status, EX_SCAN_MALFORMED);
+    at_limit = word;
+
+    /* Two fields and an Expect line are one too many: the scanner knows
+     * it when the block ends. */
+    ck_assert_int_eq(ex_quick(&word, "Expect: 100-continue\r\n", 22, 1),
+                     EX_QUICK_SCAN);
+    quick_resume(&sc, 2, word);
+    ck_assert_int_eq(scan_lines(&sc, expect_end), EX_SCAN_ERROR);
+    ck_assert_int_eq(sc.status, EX_SCAN_TOO_MANY);
+    ck_assert(!sc.done);
+
+    /* A third field that is not Expect is passed, and the count stops:
+     * core refuses the block itself. */
+    word = at_limit;
+    ck_assert_int_eq(ex_quick(&word, "C: 3\r\n", 6, 1), EX_QUICK_PASS);
+    ck_assert_uint_eq(word / EX_QUICK_FIELD, 0);
+    ck_assert_int_eq(ex_quick(&word, "Etag: 4\r\n", 9, 1), EX_QUICK_PASS);
+    ck_assert_uint_eq(word / EX_QUICK_FIELD, 0);
+    ck_assert_int_eq(ex_quick(&word, "D: 5\r\n", 6, 1), EX_QUICK_PASS);
+    ck_assert_uint_eq(word / EX_QUICK_FIELD, 0);
+    ck_assert(word & EX_QUICK_TAG);
+    ck_assert_int_eq(ex_quick(&word, "\r\n", 2, 1), EX_QUICK_END);
+
+    /* And if an Expect line follows, the scanner leaves it to core too. */
+    word = at_limit;
+    ck_assert_int_eq(ex_quick(&word, "C: 3\r\n", 6, 1), EX_QUICK_PASS);
+    ck_assert_int_eq(ex_quick(&word, "Expect: 100-continue\r\n", 22, 1),
+                     EX_QUICK_SCAN);
+    quick_resume(&sc, 2, word);
+    ck_assert_int_eq(scan_lines(&sc, expect_end), EX_SCAN_PASS);
+    ck_assert(sc.done);
+    ck_assert_pstr_eq(ex_scan_value(&sc), "100-continue");
 }
 END_TEST
 
@@ -1177,6 +1382,7 @@ TCase *scan_tcase(void)
     tcase_add_test(tc, bytes_after_the_block_pass_untouched);
     tcase_add_test(tc, expect_lines_of_any_case_merge_with_comma);
     tcase_add_test(tc, obs_fold_continues_the_expect_value_with_one_space);
+    tcase_add_test(tc, folded_value_is_the_one_core_makes);
     tcase_add_test(tc, fold_after_a_non_expect_header_passes);
     tcase_add_test(tc, look_alike_headers_pass_untouched);
     tcase_add_test(tc,
@@ -1195,6 +1401,9 @@ TCase *scan_tcase(void)
     tcase_add_test(tc, merged_value_of_field_max_bytes_is_taken);
     tcase_add_test(tc, merged_value_over_field_max_is_too_long);
     tcase_add_test(tc, fields_max_counts_every_field);
+    tcase_add_test(tc, too_many_fields_without_expect_are_left_to_core);
+    tcase_add_test(tc, too_many_other_fields_with_expect_are_left_to_core);
+    tcase_add_test(tc, too_many_fields_are_refused_only_at_the_end);
 
     tcase_add_test(tc, held_line_start_is_released_before_the_passed_bytes);
     tcase_add_test(tc, held_line_start_of_an_expect_line_is_not_released);
