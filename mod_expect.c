@@ -48,7 +48,6 @@ typedef struct {
 
 /* What one request carries from pre_read_request to header_parser. */
 typedef struct {
-    ap_filter_t *filter;        /* EXPECT_IN, while it is in the chain */
     ex_scan_t scan;             /* its state */
     const char *value;          /* the Expect field given back, or NULL */
     const char *parsed;         /* the value field was parsed from */
@@ -118,14 +117,16 @@ static const char *set_allow(cmd_parms *cmd, void *dconf, int argc,
          * the rest without a word (AP_MAX_ARGC in server/config.c): a
          * longer list would silently meet less than it says. */
         const char *args = cmd->directive->args;
-        int words = 0;
 
-        while (*ap_getword_conf(cmd->temp_pool, &args) != '\0') {
-            words++;
+        for (i = 0; i < MAX_ARGC; i++) {
+            ap_getword_conf(cmd->temp_pool, &args);
         }
-        if (words > argc) {
-            return apr_psprintf(cmd->pool, "%s takes at most %d names, "
-                                "not %d", cmd->cmd->name, MAX_ARGC, words);
+        while (apr_isspace(*args)) {
+            args++;
+        }
+        if (*args != '\0') {
+            return apr_psprintf(cmd->pool, "%s takes at most %d names",
+                                cmd->cmd->name, MAX_ARGC);
         }
     }
     conf->allow = apr_array_make(cmd->pool, argc, sizeof(const char *));
@@ -202,7 +203,6 @@ static expect_req *start_scan(ap_filter_t *f, apr_uintptr_t word)
                           ? r->server->limit_req_fields : INT_MAX;
     er->scan.strict = core->http_conformance != AP_HTTP_CONFORMANCE_UNSAFE;
     ex_scan_resume(&er->scan, r->pool, word);
-    er->filter = f;
     f->ctx = er;
     ap_set_module_config(r->request_config, &expect_module, er);
     return er;
@@ -268,7 +268,6 @@ static apr_status_t scan_read(ap_filter_t *f, expect_req *er,
     }
     if (sc->done) {
         ap_remove_input_filter(f);
-        er->filter = NULL;
     }
     return APR_SUCCESS;
 }
@@ -378,9 +377,17 @@ static apr_status_t count_unjudged(void *data)
 {
     request_rec *r = data;
     expect_req *er = get_req(r);
+    const char *value;
 
-    if (er->judged || counters == NULL
-        || apr_table_get(r->headers_in, "Expect") == NULL) {
+    if (er->judged || counters == NULL) {
+        return APR_SUCCESS;
+    }
+    /* Core lets an empty field and an exact "100-continue" through: those
+     * were not judged only because httpd answered before header_parser
+     * (a Redirect, say), as over HTTP/1.1. */
+    value = apr_table_get(r->headers_in, "Expect");
+    if (value == NULL || *value == '\0'
+        || ap_cstr_casecmp(value, "100-continue") == 0) {
         return APR_SUCCESS;
     }
     ex_count_unjudged(counters);
@@ -488,10 +495,6 @@ static int expect_post_read_request(request_rec *r)
          * set expecting_100): header_parser can still judge that. */
         er->value = apr_table_getm(r->pool, r->headers_in, "Expect");
         return DECLINED;
-    }
-    if (er->filter) {           /* HTTP/0.9, or a block that did not end */
-        ap_remove_input_filter(er->filter);
-        er->filter = NULL;
     }
     if (er->value == NULL) {
         er->value = ex_scan_value(&er->scan);
@@ -766,7 +769,8 @@ static int expect_header_parser(request_rec *r)
          * malformed field may have asked for it too: an interim 100 that
          * was not asked for is harmless to an HTTP/1.1 client, a stall
          * is not. */
-        if (d.malformed && r->proto_num >= HTTP_VERSION(1, 1)) {
+        if (d.malformed && r->proto_num >= HTTP_VERSION(1, 1)
+            && has_body(r)) {
             r->expecting_100 = 1;
         }
         return DECLINED;

@@ -17,7 +17,9 @@ my @bad = (
       qr/ExpectPolicy takes one argument/ ],
     # httpd passes a directive at most 64 words and drops the rest
     [ 'ExpectAllow ' . join(' ', map { "x-$_" } 1 .. 65),
-      qr/ExpectAllow takes at most 64 names, not 65/ ],
+      qr/ExpectAllow takes at most 64 names/ ],
+    [ 'ExpectAllow ' . join(' ', map { "x-$_" } 1 .. 64) . ' "" x-65',
+      qr/ExpectAllow takes at most 64 names/ ],
 );
 my @good = (
     'ExpectAllow none',

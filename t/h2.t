@@ -15,7 +15,7 @@ use ExpectTest;
 
 my $core_h2 = h2_judged_by_core();
 
-plan tests => 18 + ($core_h2 ? 6 : 2), need {
+plan tests => 19 + ($core_h2 ? 6 : 2), need {
     'mod_http2 does not run under mpm_prefork' =>
         ($ENV{EXPECT_TEST_MPM} // 'event') ne 'prefork',
 };
@@ -84,7 +84,12 @@ sub warnings_in_log {
     return scalar grep { /\[expect:warn\].*judged by httpd's core, not by mod_expect/ }
                        <$fh>;
 }
+# An exact 100-continue passes core everywhere: a request httpd answers
+# before header_parser (a Redirect) with it was not judged by core either.
+my @moved = h2({ method => 'POST', path => '/early/moved', body => 'b',
+                 headers => [[expect => '100-continue']] });
 my $unjudged = unjudged();
+is $moved[0]{status}, 302, 'a Redirect with 100-continue over HTTP/2: 302';
 if ($core_h2) {
     ok !exists $r[2]{headers}{'x-expect-status'},
         "core's 417 there, not mod_expect's";

@@ -8,7 +8,7 @@ use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
 use lib 't/lib';
 use ExpectTest;
 
-plan tests => 60;
+plan tests => 63;
 
 my $body = "payload";
 my $cl = "Content-Length: " . length $body;
@@ -94,6 +94,15 @@ is $r->{headers}{'x-setenvif'}, 'met', '... SetEnvIf sees met';
         '... and the connection is kept';
 }
 {
+    # Without a body there is nothing to answer: the connection stays.
+    my $s = connect_to();
+    send_raw($s, request(POST => '/lenient', ["Expect: a b", "Content-Length: 0"]));
+    my $res = read_response($s);
+    is $res && $res->{status}, 200, 'lenient, malformed field, no body: 200';
+    unlike $res && $res->{headers}{connection} // '', qr/close/i,
+        '... and the connection is kept';
+}
+{
     # A malformed field that lenient drops whole may have asked for 100 too.
     my $s = connect_to();
     send_raw($s, request(POST => '/lenient', ["Expect: 100-continue, @@", $cl]));
@@ -169,6 +178,9 @@ like $r->{body}, qr/This resource can meet: 100-continue\./,
 $r = post('/ext', 'x-nope');
 like $r->{body}, qr/This resource can meet: 100-continue, x-foo, x-bar\./,
     'the default 417 page lists every name the scope allows';
+$r = post('/amp', 'x-nope');
+like $r->{body}, qr/This resource can meet: x-a&amp;b\./,
+    'the default 417 page escapes the names it lists';
 $r = post('/none', '100-continue');
 like $r->{body}, qr/This resource meets no expectation\./,
     'the default 417 page of ExpectAllow none';
