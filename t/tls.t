@@ -35,13 +35,13 @@ sub h1 {
 # server said so and "eof" if it closed the connection.
 sub waited {
     my ($s, $body) = @_;
-    my $first = read_response($s, timeout => 3);
+    my $first = read_response($s, timeout => 10);
     return 'none' unless $first;
     my @out;
     my $final = $first;
     if ($first->{status} == 100) {
         send_raw($s, $body);
-        $final = read_response($s, timeout => 3)
+        $final = read_response($s, timeout => 10)
             or return '100 none';
         push @out, 100;
     }
@@ -50,7 +50,7 @@ sub waited {
                '[' . ($h->{'x-seen-expect'} // '') . ']';
     push @out, $final->{body} if $final->{status} == 200;
     push @out, 'close' if ($h->{connection} // '') =~ /close/i;
-    push @out, 'eof' if $final->{status} != 200 && closed_by_server($s, 2);
+    push @out, 'eof' if $final->{status} != 200 && closed_by_server($s, 10);
     return "@out";
 }
 
@@ -110,12 +110,12 @@ for my $case (
     my ($what, $path, $line) = @$case;
     my $s = h1();
     send_raw($s, request(POST => $path, [$line, $cl]));
-    my $res = read_response($s, timeout => 3);
+    my $res = read_response($s, timeout => 10);
     is $res && $res->{status}, 417,
         "$what: 417 while the client still withholds the body (no 100)";
     like $res && $res->{headers}{connection}, qr/close/i,
         "$what: Connection: close";
-    ok closed_by_server($s, 3), "$what: the server closes the connection";
+    ok closed_by_server($s, 10), "$what: the server closes the connection";
 }
 
 {
@@ -187,7 +187,7 @@ for my $case (
                  . request(GET => '/index.html', []));
     my @res;
     for (1 .. 3) {      # an interim 100 to a body already sent may come
-        my $r = read_response($s, timeout => 3) or last;
+        my $r = read_response($s, timeout => 10) or last;
         push @res, $r if $r->{status} != 100;
         last if @res == 2;
     }

@@ -18,6 +18,11 @@ DEBS_INTEROP := apache2 curl php-cli php-curl golang-go \
 
 .PHONY: interop
 
+# The suite runs Debian's apache2: a module built with another APXS would
+# not load into it.
 interop: $(MOD)
+	@[ -n "$(DEBIAN_HTTPD)" ] || { echo "interop runs Debian's apache2: build" \
+	    "the module with Debian's apxs (APXS=$(APXS) is another httpd's)" >&2; \
+	    exit 1; }
 	@$(call need,$(DEBS_INTEROP))
 	APACHE2=/usr/sbin/apache2 /usr/bin/python3 t/interop/run.py
