@@ -38,30 +38,6 @@ sub status_of {
                 %opt)->{status};
 }
 
-# What a client that waits for 100-continue sees: "interim final
-# EXPECT_STATUS [X-Seen-Expect] body", then "close" if the server said so
-# or "eof" if it closed the connection.
-sub waited {
-    my ($s, $body) = @_;
-    my $first = read_response($s, timeout => 3);
-    return 'none' unless $first;
-    my @out;
-    my $final = $first;
-    if ($first->{status} == 100) {
-        send_raw($s, $body);
-        $final = read_response($s, timeout => 3)
-            or return '100 none';
-        push @out, 100;
-    }
-    my $h = $final->{headers};
-    push @out, $final->{status}, $h->{'x-expect-status'} // '-',
-               '[' . ($h->{'x-seen-expect'} // '') . ']';
-    push @out, $final->{body} if $final->{status} == 200;
-    push @out, 'close' if ($h->{connection} // '') =~ /close/i;
-    push @out, 'eof' if $final->{status} != 200 && closed_by_server($s, 2);
-    return "@out";
-}
-
 # The statuses of the responses on a connection, one after the other, then
 # "eof" if the server closed it or "open" if it waited for more.
 sub statuses_to_eof {

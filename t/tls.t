@@ -30,30 +30,6 @@ sub h1 {
     return $s;
 }
 
-# What a client that waits for 100-continue sees, as in hostile.t:
-# "interim final EXPECT_STATUS [X-Seen-Expect] body", then "close" if the
-# server said so and "eof" if it closed the connection.
-sub waited {
-    my ($s, $body) = @_;
-    my $first = read_response($s, timeout => 10);
-    return 'none' unless $first;
-    my @out;
-    my $final = $first;
-    if ($first->{status} == 100) {
-        send_raw($s, $body);
-        $final = read_response($s, timeout => 10)
-            or return '100 none';
-        push @out, 100;
-    }
-    my $h = $final->{headers};
-    push @out, $final->{status}, $h->{'x-expect-status'} // '-',
-               '[' . ($h->{'x-seen-expect'} // '') . ']';
-    push @out, $final->{body} if $final->{status} == 200;
-    push @out, 'close' if ($h->{connection} // '') =~ /close/i;
-    push @out, 'eof' if $final->{status} != 200 && closed_by_server($s, 10);
-    return "@out";
-}
-
 # --- the handshake ----------------------------------------------------------
 {
     my $s = eval { connect_tls(alpn => ['http/1.1']) };

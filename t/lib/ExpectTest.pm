@@ -19,7 +19,7 @@ use Test::More ();
 
 our @EXPORT = qw(connect_to send_raw read_response closed_by_server
                  request exchange check send_slowly read_to_eof h2
-                 h2_judged_by_core
+                 h2_judged_by_core waited
                  connect_tls tls_ca h2_tls);
 
 # is() or like(), by what is wanted.
@@ -166,6 +166,32 @@ sub closed_by_server {
         return 0 if length ${*$sock}{expect_buf} > $before;
     }
     return 0;
+}
+
+# What a client that waits for 100-continue sees once its head is sent:
+# "interim final EXPECT_STATUS [X-Seen-Expect] body", then "close" if the
+# server said so and "eof" if it closed the connection.  The answers must
+# come at once; 10 s is only there for a loaded machine (httpd's Timeout,
+# where a stall would end, is 60 s).
+sub waited {
+    my ($s, $body) = @_;
+    my $first = read_response($s, timeout => 10);
+    return 'none' unless $first;
+    my @out;
+    my $final = $first;
+    if ($first->{status} == 100) {
+        send_raw($s, $body);
+        $final = read_response($s, timeout => 10)
+            or return '100 none';
+        push @out, 100;
+    }
+    my $h = $final->{headers};
+    push @out, $final->{status}, $h->{'x-expect-status'} // '-',
+               '[' . ($h->{'x-seen-expect'} // '') . ']';
+    push @out, $final->{body} if $final->{status} == 200;
+    push @out, 'close' if ($h->{connection} // '') =~ /close/i;
+    push @out, 'eof' if $final->{status} != 200 && closed_by_server($s, 10);
+    return "@out";
 }
 
 # A request head: request("POST", "/up", ["Expect: 100-continue", ...])
