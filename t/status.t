@@ -9,6 +9,7 @@ use strict;
 use warnings FATAL => 'all';
 
 use Apache::Test qw(-withtestmore);
+use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
 use POSIX ();
 use Time::HiRes qw(sleep);
 use lib 't/lib';
@@ -78,16 +79,6 @@ sub send_one {
                          %opt));
     my $res = read_response($s);
     return $res ? $res->{status} : 'none';
-}
-
-sub error_log_size { return -s "$logs/error_log" // 0 }
-
-sub error_log_since {
-    my $from = shift;
-    open my $fh, '<', "$logs/error_log" or return '';
-    seek $fh, $from, 0;
-    local $/;
-    return <$fh> // '';
 }
 
 # A graceful restart; returns the status once a new generation serves.
@@ -286,7 +277,7 @@ ok !grep({ !/^[!#\$%&'*+.^_`|~0-9a-z-]+$/ } named($after)),
               "<Location /status/many>\n    ExpectAllow @many\n</Location>\n";
     close $fh or die "$added.tmp: $!";
     rename "$added.tmp", $added or die "$added: $!";
-    my $from = error_log_size();
+    t_start_error_log_watch();
     my $post = graceful();
     ok %$post, 'restart with more names than the table has';
     my %have = map { $_ => 1 } named($post);
@@ -295,7 +286,7 @@ ok !grep({ !/^[!#\$%&'*+.^_`|~0-9a-z-]+$/ } named($after)),
         'a name that stays configured keeps its count';
     is $post->{'ExpectName_x-status-added'}, 0, 'a new name starts from 0';
     my @out = grep { !$have{$_} } configured();
-    my $log = error_log_since($from);
+    my $log = join '', t_finish_error_log_watch();
     my ($warned) = $log =~ /lists more names than the $SLOTS counters[^\n]*ExpectNameOther: ([^\n]*)/;
     is_deeply [ sort split /, /, $warned // '' ], [ sort @out ],
         'the warning names each configured name left without a line';

@@ -13,6 +13,7 @@ use strict;
 use warnings FATAL => 'all';
 
 use Apache::Test qw(-withtestmore);
+use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
 use lib 't/lib';
 use ExpectTest;
 
@@ -20,18 +21,6 @@ plan tests => 17;
 
 my $vhost = 'transparency';          # LimitRequestFields 5
 my $core_note = qr/The number of request header fields exceeds this server's limit\./;
-my $logs = Apache::Test::vars('t_logs');
-
-sub log_size { return -s "$logs/error_log" // 0 }
-
-# The error log from byte $from on.
-sub log_since {
-    my $from = shift;
-    open my $fh, '<', "$logs/error_log" or return '';
-    seek $fh, $from, 0;
-    local $/;
-    return <$fh> // '';
-}
 
 # One head on a fresh connection to the virtual host: the response, or a
 # stand-in.
@@ -50,13 +39,13 @@ sub post { return request(POST => '/up', ['Content-Length: 0', @_]) }
 # --- LimitRequestFields ----------------------------------------------------
 {
     # Six fields, none of them Expect: core's own refusal.
-    my $from = log_size();
+    t_start_error_log_watch();
     my $r = once(post(map { "X-N$_: 1" } 1 .. 4));
     is $r->{status}, 400, 'six fields over a limit of five, no Expect: 400';
     like $r->{body}, $core_note, "... with core's explanation";
     unlike $r->{body}, qr/Bad request header/i, '... not the module\'s';
     sleep 1;    # the log line is written when the request ends
-    my $log = log_since($from);
+    my $log = join '', t_finish_error_log_watch();
     like $log, qr/AH00563: Number of request headers exceeds LimitRequestFields/,
         "... and core's log line (AH00563)";
     unlike $log, qr/\[expect:[a-z]+\].*bad request header/i,
@@ -65,12 +54,12 @@ sub post { return request(POST => '/up', ['Content-Length: 0', @_]) }
 
 {
     # Six fields, and an Expect line after them: core refuses the sixth.
-    my $from = log_size();
+    t_start_error_log_watch();
     my $r = once(post((map { "X-N$_: 1" } 1 .. 4), 'Expect: 100-continue'));
     is $r->{status} . ' ' . ($r->{body} =~ $core_note ? 'core' : 'other'),
         '400 core', 'six fields and an Expect line: core\'s 400';
     sleep 1;
-    like log_since($from), qr/AH00563/, '... logged by core';
+    like join('', t_finish_error_log_watch()), qr/AH00563/, '... logged by core';
 }
 
 {
