@@ -5,8 +5,9 @@
  * module hook and with server-level configuration only: any value but
  * exactly "100-continue" gets 417, after the body has been read.  This
  * module hides the field from core while the request is read, gives it
- * back in post_read_request, and judges it in header_parser, the first
- * hook where <Directory>, <Location>, <If> and .htaccess are merged.
+ * back in post_read_request (before 2.4.49, where core checks later, in
+ * quick_handler), and judges it in header_parser, the first hook where
+ * <Directory>, <Location>, <If> and .htaccess are merged.
  * README.md ("How it works") tells the whole story.
  *
  * The parser, the policy, the header line scanner and the counters are in
