@@ -330,6 +330,11 @@ apr_array_header_t *ex_counters_assign(ex_counters *c, apr_pool_t *p,
 /* Count one judged request. */
 void ex_count(ex_counters *c, const ex_field *field, const ex_decision *d);
 
+/* A request counted as was is judged again (an internal redirect) and
+ * comes out worse, as d says: move it to d's outcome, and count what d
+ * dropped.  Its members are not counted again. */
+void ex_count_moved(ex_counters *c, ex_outcome was, const ex_decision *d);
+
 /* Count one member of that name: in its slot if it has one, else as
  * "other".  Reads the slots only: no lock, no allocation, no CAS. */
 void ex_count_name(ex_counters *c, const char *name, apr_size_t len);

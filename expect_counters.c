@@ -221,25 +221,42 @@ int ex_counters_first_unjudged(ex_counters *c)
     return apr_atomic_cas32(&c->unjudged_told, 1, 0) == 0;
 }
 
+static volatile apr_uint64_t *outcome_counter(ex_counters *c,
+                                              ex_outcome outcome)
+{
+    return outcome == EX_MET ? &c->met
+           : outcome == EX_REJECTED ? &c->rejected
+           : &c->ignored;
+}
+
+/* What lenient dropped that strict would have refused. */
+static void count_dropped(ex_counters *c, const ex_decision *d)
+{
+    if (d->outcome == EX_IGNORED) {
+        apr_atomic_add64(&c->would_reject,
+                         d->malformed ? 1 : (apr_uint64_t)d->refused->nelts);
+    }
+}
+
+void ex_count_moved(ex_counters *c, ex_outcome was, const ex_decision *d)
+{
+    apr_atomic_inc64(outcome_counter(c, d->outcome));
+    apr_atomic_dec64(outcome_counter(c, was));
+    count_dropped(c, d);
+}
+
 void ex_count(ex_counters *c, const ex_field *field, const ex_decision *d)
 {
     const ex_member *members = (const ex_member *)field->members->elts;
     int i;
 
     apr_atomic_inc64(&c->requests);
-    apr_atomic_inc64(d->outcome == EX_MET ? &c->met
-                     : d->outcome == EX_REJECTED ? &c->rejected
-                     : &c->ignored);
+    apr_atomic_inc64(outcome_counter(c, d->outcome));
+    count_dropped(c, d);
     if (d->malformed) {
         /* Nothing of it can be trusted, names included. */
         apr_atomic_inc64(&c->malformed);
-        if (d->outcome == EX_IGNORED) {
-            apr_atomic_inc64(&c->would_reject);
-        }
         return;
-    }
-    if (d->outcome == EX_IGNORED) {
-        apr_atomic_add64(&c->would_reject, (apr_uint64_t)d->refused->nelts);
     }
     for (i = 0; i < field->members->nelts; i++) {
         ex_count_name(c, members[i].name, members[i].name_len);

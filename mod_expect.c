@@ -57,7 +57,11 @@ typedef struct {
                                  * Expect after post_read_request */
     unsigned int h2_late:1;     /* mod_http2 filled headers_in after
                                  * pre_read_request: core judged first */
-    unsigned int judged:1;      /* header_parser decided */
+    unsigned int judged:1;      /* header_parser saw the request */
+    unsigned int decided:1;     /* a scope decided on a field: counted */
+    ex_outcome outcome;         /* once judged: the worst decision of every
+                                 * scope that judged it */
+    const expect_dir_conf *conf; /* the scope judged last */
 } expect_req;
 
 static ap_filter_rec_t *expect_in_handle;
@@ -631,6 +635,17 @@ static const char *dropped_members(request_rec *r, const char *value,
     return ap_escape_logitem(r->pool, out);
 }
 
+/* EXPECT_DROPPED gets what this scope dropped, after what an earlier scope
+ * of an internally redirected request dropped. */
+static void set_dropped(request_rec *r, const char *now)
+{
+    const char *before = apr_table_get(r->subprocess_env, "EXPECT_DROPPED");
+
+    apr_table_setn(r->subprocess_env, "EXPECT_DROPPED",
+                   before ? apr_pstrcat(r->pool, before, ", ", now, NULL)
+                          : now);
+}
+
 /* Core's own 417 page ends "Only the 100-continue expectation is
  * supported.", which is false wherever ExpectAllow says otherwise.  Where
  * no ErrorDocument applies, the page says what this scope meets. */
@@ -698,66 +713,60 @@ static int refuse(request_rec *r, const expect_dir_conf *conf,
     return HTTP_EXPECTATION_FAILED;
 }
 
-/* Judge the expectations where the request's whole configuration is known.
- * Runs first among header_parser hooks so the later ones see the outcome. */
-static int expect_header_parser(request_rec *r)
+static const char *const status_names[] = { "met", "ignored", "rejected" };
+
+/* Judge the field as it is now against the scope r is in.  A request that
+ * an earlier scope judged already (it was redirected internally) must be
+ * met by this scope too, as access control must grant it in each: its
+ * outcome is the worse of the two, and it is counted once. */
+static int judge(request_rec *r, expect_req *er)
 {
-    static const char *const status[] = { "met", "ignored", "rejected" };
-    expect_dir_conf *conf;
-    expect_req *er;
+    const expect_dir_conf *conf;
     const char *value;
     const ex_field *field;
     ex_decision d;
-
-    if (r->main) {
-        return DECLINED;        /* subrequests share the main request's */
-    }
-    if (r->prev) {
-        /* An internal redirect, such as the ErrorDocument of a refused
-         * request, carries the same headers: it is not judged again, but
-         * it tells what happened. */
-        const char *st = apr_table_get(r->prev->subprocess_env,
-                                       "EXPECT_STATUS");
-        if (st) {
-            apr_table_setn(r->subprocess_env, "EXPECT_STATUS", st);
-        }
-        return DECLINED;
-    }
-    er = get_req(r);
-    if (er == NULL || er->value == NULL) {
-        return DECLINED;
-    }
-    if (er->held) {             /* no quick_handler ran: a lookup */
-        give_back(r, er);
-    }
-    er->judged = 1;
+    ex_outcome was = er->outcome;
+    int again = er->decided;
 
     /* What is judged is the field as it is now: a module may have removed
-     * or changed it since post_read_request (RequestHeader ... early).
-     * expecting_100 stays as the client's field set it: the client waits
-     * all the same. */
+     * or changed it since post_read_request (RequestHeader ... early), or
+     * an earlier scope dropped members.  expecting_100 stays as the
+     * client's field set it: the client waits all the same. */
+    er->judged = 1;
+    conf = ap_get_module_config(r->per_dir_config, &expect_module);
+    er->conf = conf;
     value = apr_table_getm(r->pool, r->headers_in, "Expect");
     if (value == NULL) {
         return DECLINED;
     }
     field = parse_value(r, er, value);
-    conf = ap_get_module_config(r->per_dir_config, &expect_module);
     ex_decide(r->pool, field, conf->allow, conf->policy,
               r->proto_num >= HTTP_VERSION(1, 1), &d);
-    apr_table_setn(r->subprocess_env, "EXPECT_STATUS", status[d.outcome]);
-    if (counters) {
-        ex_count(counters, field, &d);
+    er->decided = 1;
+    if (!again) {
+        er->outcome = d.outcome;
+        if (counters) {
+            ex_count(counters, field, &d);
+        }
     }
+    else if (d.outcome > was) {
+        er->outcome = d.outcome;
+        if (counters) {
+            ex_count_moved(counters, was, &d);
+        }
+    }
+    apr_table_setn(r->subprocess_env, "EXPECT_STATUS",
+                   status_names[er->outcome]);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                  "Expect for %s: %s (%d refused%s)",
-                  ap_escape_logitem(r->pool, r->uri), status[d.outcome],
-                  d.refused->nelts, d.malformed ? ", malformed" : "");
+                  "Expect for %s: %s (%d refused%s)%s",
+                  ap_escape_logitem(r->pool, r->uri), status_names[d.outcome],
+                  d.refused->nelts, d.malformed ? ", malformed" : "",
+                  again ? ", judged again after an internal redirect" : "");
 
     switch (d.outcome) {
     case EX_IGNORED:
         log_refused(r, field, &d, "dropped");
-        apr_table_setn(r->subprocess_env, "EXPECT_DROPPED",
-                       dropped_members(r, value, field, &d));
+        set_dropped(r, dropped_members(r, value, field, &d));
         if (d.kept) {
             apr_table_setn(r->headers_in, "Expect", d.kept);
         }
@@ -781,6 +790,75 @@ static int expect_header_parser(request_rec *r)
     default:
         return refuse(r, conf, field, &d);
     }
+}
+
+/* Judge the expectations where the request's whole configuration is known.
+ * Runs first among header_parser hooks so the later ones see the outcome.
+ * httpd runs header_parser for main requests only: an internal redirect
+ * gets here, a subrequest does not. */
+static int expect_header_parser(request_rec *r)
+{
+    expect_req *er;
+
+    if (r->main) {
+        return DECLINED;        /* subrequests share the main request's */
+    }
+    if (r->prev) {
+        /* An internal redirect (mod_rewrite in a directory, Action, a
+         * CGI's local Location) carries the same headers and a request
+         * config of its own.  It tells what happened before, and is judged
+         * in its own scope, but for the ErrorDocument of an error (ap_die
+         * redirects with the error as status): that answers a request
+         * already judged, a refused one among them. */
+        request_rec *first = r->prev;
+        static const char *const carried[] = { "EXPECT_STATUS",
+                                               "EXPECT_DROPPED" };
+        int i;
+
+        for (i = 0; i < 2; i++) {
+            const char *v = apr_table_get(r->prev->subprocess_env,
+                                          carried[i]);
+
+            if (v) {
+                apr_table_setn(r->subprocess_env, carried[i], v);
+            }
+        }
+        if (ap_is_HTTP_ERROR(r->status)) {
+            return DECLINED;
+        }
+        while (first->prev) {
+            first = first->prev;
+        }
+        er = get_req(first);
+        if (er == NULL || er->value == NULL) {
+            return DECLINED;
+        }
+        ap_set_module_config(r->request_config, &expect_module, er);
+        return judge(r, er);
+    }
+    er = get_req(r);
+    if (er == NULL || er->value == NULL) {
+        return DECLINED;
+    }
+    if (er->held) {             /* no quick_handler ran: a lookup */
+        give_back(r, er);
+    }
+    return judge(r, er);
+}
+
+/* A fast redirect (mod_dir's DirectoryIndex, mod_negotiation's MultiViews)
+ * puts a subrequest's configuration into the request after header_parser:
+ * the scope that serves it is judged here, once, at the end of fixups. */
+static int expect_fixups(request_rec *r)
+{
+    expect_req *er = get_req(r);
+
+    if (er == NULL || !er->judged || r->main
+        || ap_get_module_config(r->per_dir_config, &expect_module)
+           == er->conf) {
+        return DECLINED;
+    }
+    return judge(r, er);
 }
 
 /* Before the configuration is read: start the list of names that get a
@@ -976,6 +1054,8 @@ static void register_hooks(apr_pool_t *p)
                               APR_HOOK_REALLY_FIRST - 10);
     ap_hook_header_parser(expect_header_parser, NULL, NULL,
                           APR_HOOK_REALLY_FIRST);
+    /* After mod_dir's DirectoryIndex, which runs last. */
+    ap_hook_fixups(expect_fixups, NULL, NULL, APR_HOOK_REALLY_LAST);
     /* Core has checked Expect before post_read_request since 2.4.49, in
      * ap_check_request_header(), which came then; before, it checks
      * after.  Asking the running httpd, not the headers the module was

@@ -408,6 +408,37 @@ START_TEST(malformed_fields_count_once_and_name_nothing)
 }
 END_TEST
 
+/* An internal redirect judged again: the request moves to the worse
+ * outcome, its members are not counted twice. */
+START_TEST(a_request_judged_again_moves_to_its_new_outcome)
+{
+    ex_field field;
+    ex_decision first, second;
+
+    assign("100-continue x-foo");
+    ex_parse(pool, "100-continue, x-foo", 19, &field);
+    ex_decide(pool, &field, list_of("100-continue x-foo"), EX_POLICY_STRICT,
+              1, &first);
+    ex_count(&counters, &field, &first);
+    ex_decide(pool, &field, list_of("100-continue"), EX_POLICY_LENIENT, 1,
+              &second);
+    ex_count_moved(&counters, first.outcome, &second);
+    ck_assert_uint_eq(counters.requests, 1);
+    ck_assert_uint_eq(counters.met, 0);
+    ck_assert_uint_eq(counters.ignored, 1);
+    ck_assert_uint_eq(counters.would_reject, 1);     /* x-foo, dropped */
+    ck_assert_uint_eq(count_of("x-foo"), 1);
+    ck_assert_uint_eq(counters.continue_100, 1);
+
+    ex_decide(pool, &field, list_of("x-bar"), EX_POLICY_STRICT, 1, &first);
+    ex_count_moved(&counters, second.outcome, &first);
+    ck_assert_uint_eq(counters.requests, 1);
+    ck_assert_uint_eq(counters.ignored, 0);
+    ck_assert_uint_eq(counters.rejected, 1);
+    ck_assert_uint_eq(counters.would_reject, 1);
+}
+END_TEST
+
 START_TEST(http10_continue_is_counted_as_requested)
 {
     count("100-continue", "", EX_POLICY_STRICT, 0);
@@ -611,6 +642,7 @@ TCase *counters_tcase(void)
     tcase_add_test(tc, each_outcome_is_counted);
     tcase_add_test(tc, only_lenient_drops_are_would_reject);
     tcase_add_test(tc, malformed_fields_count_once_and_name_nothing);
+    tcase_add_test(tc, a_request_judged_again_moves_to_its_new_outcome);
     tcase_add_test(tc, http10_continue_is_counted_as_requested);
     tcase_add_test(tc, concurrent_counting_loses_nothing);
     tcase_add_test(tc, rewriting_slots_never_counts_a_name_half_written);
