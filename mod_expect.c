@@ -374,29 +374,44 @@ static expect_req *get_req(request_rec *r)
     return ap_get_module_config(r->request_config, &expect_module);
 }
 
-/* An HTTP/2 request that core judged before this module could (see
- * expect_pre_read_request): counted when the request ends, if it had an
- * Expect field that header_parser never saw, and the first one in the
- * server's life is logged. */
+/* A request whose Expect field httpd's core judged, not this module: it
+ * had a field that header_parser never saw, and it is counted when the
+ * request ends (as ExpectUnjudged), the first one in the server's life
+ * logged with its likely cause.  Two are known:
+ * - HTTP/2 with mod_http2 before 2.0 on httpd 2.4.49 to 2.4.54, which
+ *   fills the request's headers after pre_read_request (h2_late);
+ * - a core that checks Expect after the post_read_request hooks, as before
+ *   2.4.49, where the module took it for one that checks before: a vendor
+ *   build that has ap_check_request_header() but kept the old order would
+ *   do that.  Core's 417 then comes before header_parser, so a request
+ *   that ends with 417 without being judged is one core refused. */
 static apr_status_t count_unjudged(void *data)
 {
     request_rec *r = data;
     expect_req *er = get_req(r);
-    const char *value;
 
     if (er->judged || counters == NULL) {
         return APR_SUCCESS;
     }
-    /* Core lets an empty field and an exact "100-continue" through: those
-     * were not judged only because httpd answered before header_parser
-     * (a Redirect, say), as over HTTP/1.1. */
-    value = apr_table_get(r->headers_in, "Expect");
-    if (value == NULL || *value == '\0'
-        || ap_cstr_casecmp(value, "100-continue") == 0) {
-        return APR_SUCCESS;
+    if (er->h2_late) {
+        /* Core lets an empty field and an exact "100-continue" through:
+         * those were not judged only because httpd answered before
+         * header_parser (a Redirect, say), as over HTTP/1.1. */
+        const char *value = apr_table_get(r->headers_in, "Expect");
+
+        if (value == NULL || *value == '\0'
+            || ap_cstr_casecmp(value, "100-continue") == 0) {
+            return APR_SUCCESS;
+        }
+    }
+    else if (r->status != HTTP_EXPECTATION_FAILED) {
+        return APR_SUCCESS;     /* answered early (a Redirect, a TRACE) */
     }
     ex_count_unjudged(counters);
-    if (ex_counters_first_unjudged(counters)) {
+    if (!ex_counters_first_unjudged(counters)) {
+        return APR_SUCCESS;
+    }
+    if (er->h2_late) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, r->server,
                      "an HTTP/2 request's Expect field was judged by httpd's "
                      "core, not by mod_expect: this mod_http2 (before 2.0, "
@@ -405,6 +420,18 @@ static apr_status_t count_unjudged(void *data)
                      "\"100-continue\" gets core's 417 whatever ExpectAllow "
                      "and ExpectPolicy say; mod_status counts these requests "
                      "as ExpectUnjudged");
+    }
+    else {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, r->server,
+                     "a request's Expect field was refused by httpd's core "
+                     "(417) before mod_expect could judge it: this httpd "
+                     "has ap_check_request_header() but seems to check "
+                     "Expect after the post_read_request hooks, as httpd "
+                     "before 2.4.49 does (a vendor build with part of a "
+                     "backport?).  Anything but exactly \"100-continue\" "
+                     "gets core's 417 whatever ExpectAllow and ExpectPolicy "
+                     "say; mod_status counts these requests as "
+                     "ExpectUnjudged");
     }
     return APR_SUCCESS;
 }
@@ -507,6 +534,9 @@ static int expect_post_read_request(request_rec *r)
     if (er->value == NULL) {
         return DECLINED;
     }
+    /* Should core judge it after all, the request is counted. */
+    apr_pool_cleanup_register(r->pool, r, count_unjudged,
+                              apr_pool_cleanup_null);
     if (core_checks_late) {
         er->held = 1;
         return DECLINED;
@@ -804,12 +834,12 @@ static int expect_header_parser(request_rec *r)
         return DECLINED;        /* subrequests share the main request's */
     }
     if (r->prev) {
-        /* An internal redirect (mod_rewrite in a directory, Action, a
-         * CGI's local Location) carries the same headers and a request
-         * config of its own.  It tells what happened before, and is judged
-         * in its own scope, but for the ErrorDocument of an error (ap_die
-         * redirects with the error as status): that answers a request
-         * already judged, a refused one among them. */
+        /* An internal redirect (mod_rewrite in a directory, Action)
+         * carries the same headers and a request config of its own.  It
+         * tells what happened before, and is judged in its own scope, but
+         * for the ErrorDocument of an error (ap_die redirects with the
+         * error as status): that answers a request already judged, a
+         * refused one among them. */
         request_rec *first = r->prev;
         static const char *const carried[] = { "EXPECT_STATUS",
                                                "EXPECT_DROPPED" };

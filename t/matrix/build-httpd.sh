@@ -77,7 +77,8 @@ fi
 # Only what t/conf/*.conf.in and the tests load, all shared so that the
 # configurations' <IfModule !...> guards are exercised; the three MPMs
 # shared so that one build serves -DMPM_event, _worker and _prefork.
-mods="alias authz_core cgi cgid dir env headers http2 log_config \
+mods="actions alias auth_basic authn_core authn_file authz_core authz_user \
+cgi cgid dir env headers http2 log_config \
 log_forensic logio mime proxy proxy_http reflector reqtimeout rewrite \
 setenvif socache_shmcb ssl status unixd"
 
