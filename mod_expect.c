@@ -762,6 +762,9 @@ static int judge(request_rec *r, expect_req *er)
      * or changed it since post_read_request (RequestHeader ... early), or
      * an earlier scope dropped members.  expecting_100 stays as the
      * client's field set it: the client waits all the same. */
+    if (er->held) {             /* no quick_handler ran: a lookup */
+        give_back(r, er);
+    }
     er->judged = 1;
     conf = ap_get_module_config(r->per_dir_config, &expect_module);
     er->conf = conf;
@@ -869,9 +872,6 @@ static int expect_header_parser(request_rec *r)
     er = get_req(r);
     if (er == NULL || er->value == NULL) {
         return DECLINED;
-    }
-    if (er->held) {             /* no quick_handler ran: a lookup */
-        give_back(r, er);
     }
     return judge(r, er);
 }
