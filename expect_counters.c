@@ -93,12 +93,12 @@ void ex_count_name(ex_counters *c, const char *name, apr_size_t len)
             match = same_name(slot, name, len);
             READ_FENCE();
             if (match && apr_atomic_read32(&slot->seq) == seq) {
-                apr_atomic_inc64(&slot->count);
+                ex_atomic_inc64(&slot->count);
                 return;
             }
         }
     }
-    apr_atomic_inc64(&c->other_names);
+    ex_atomic_inc64(&c->other_names);
 }
 
 int ex_counted_name(ex_counters *c, int i, char *name, apr_uint64_t *count)
@@ -112,7 +112,7 @@ int ex_counted_name(ex_counters *c, int i, char *name, apr_uint64_t *count)
         if (!(seq & 1)) {
             READ_FENCE();
             memcpy(name, slot->name, EX_NAME_SIZE);
-            *count = apr_atomic_read64(&slot->count);
+            *count = ex_atomic_read64(&slot->count);
             READ_FENCE();
             if (apr_atomic_read32(&slot->seq) == seq) {
                 name[EX_NAME_SIZE - 1] = '\0';
@@ -137,7 +137,7 @@ static void write_slot(ex_name_slot *slot, const char *name)
         slot->name[i] = lower(name[i]);
     }
     memset(slot->name + i, 0, EX_NAME_SIZE - i);
-    apr_atomic_set64(&slot->count, 0);
+    ex_atomic_set64(&slot->count, 0);
     apr_atomic_set32(&slot->seq, seq + 1);
 }
 
@@ -213,7 +213,7 @@ apr_array_header_t *ex_counters_assign(ex_counters *c, apr_pool_t *p,
 
 void ex_count_unjudged(ex_counters *c)
 {
-    apr_atomic_inc64(&c->unjudged);
+    ex_atomic_inc64(&c->unjudged);
 }
 
 int ex_counters_first_unjudged(ex_counters *c)
@@ -233,15 +233,15 @@ static volatile apr_uint64_t *outcome_counter(ex_counters *c,
 static void count_dropped(ex_counters *c, const ex_decision *d)
 {
     if (d->outcome == EX_IGNORED) {
-        apr_atomic_add64(&c->would_reject,
+        ex_atomic_add64(&c->would_reject,
                          d->malformed ? 1 : (apr_uint64_t)d->refused->nelts);
     }
 }
 
 void ex_count_moved(ex_counters *c, ex_outcome was, const ex_decision *d)
 {
-    apr_atomic_inc64(outcome_counter(c, d->outcome));
-    apr_atomic_dec64(outcome_counter(c, was));
+    ex_atomic_inc64(outcome_counter(c, d->outcome));
+    ex_atomic_dec64(outcome_counter(c, was));
     count_dropped(c, d);
 }
 
@@ -250,18 +250,18 @@ void ex_count(ex_counters *c, const ex_field *field, const ex_decision *d)
     const ex_member *members = (const ex_member *)field->members->elts;
     int i;
 
-    apr_atomic_inc64(&c->requests);
-    apr_atomic_inc64(outcome_counter(c, d->outcome));
+    ex_atomic_inc64(&c->requests);
+    ex_atomic_inc64(outcome_counter(c, d->outcome));
     count_dropped(c, d);
     if (d->malformed) {
         /* Nothing of it can be trusted, names included. */
-        apr_atomic_inc64(&c->malformed);
+        ex_atomic_inc64(&c->malformed);
         return;
     }
     for (i = 0; i < field->members->nelts; i++) {
         ex_count_name(c, members[i].name, members[i].name_len);
     }
     if (ex_asks_continue(field)) {
-        apr_atomic_inc64(&c->continue_100);
+        ex_atomic_inc64(&c->continue_100);
     }
 }

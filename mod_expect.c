@@ -1017,7 +1017,7 @@ static int expect_status_hook(request_rec *r, int flags)
         ap_rputs("<hr />\n<h2>mod_expect</h2>\n<table>\n", r);
     }
     for (i = 0; i < (int)(sizeof(fields) / sizeof(fields[0])); i++) {
-        apr_uint64_t n = apr_atomic_read64((volatile apr_uint64_t *)
+        apr_uint64_t n = ex_atomic_read64((volatile apr_uint64_t *)
                                            ((char *)counters
                                             + fields[i].offset));
 
@@ -1049,12 +1049,12 @@ static int expect_status_hook(request_rec *r, int flags)
     }
     if (flags & AP_STATUS_SHORT) {
         ap_rprintf(r, "ExpectNameOther: %" APR_UINT64_T_FMT "\n",
-                   apr_atomic_read64(&counters->other_names));
+                   ex_atomic_read64(&counters->other_names));
     }
     else {
         ap_rprintf(r, "<tr><td>Expect: other names</td><td>%"
                    APR_UINT64_T_FMT "</td></tr>\n</table>\n",
-                   apr_atomic_read64(&counters->other_names));
+                   ex_atomic_read64(&counters->other_names));
     }
     return OK;
 }
