@@ -32,6 +32,8 @@ DEBS_RPM = rpm rpmlint debugedit elfutils dpkg-dev git gcc make \
 # $(call rpm_httpd,VERSION): the prefix of that httpd's build.
 rpm_httpd = sh "$(TOP)/t/matrix/build-httpd.sh" "$(HTTPD_SOURCES)/httpd-$(1).tar.xz"
 
+# rpmlint looks at one release at a time: given the source RPMs of both
+# (two mod_expect.src), it counts two spec files for one package.
 rpm:
 	@$(call need,$(DEBS_RPM))
 	@set -e; for r in $(RPM_RELEASES); do \
@@ -40,8 +42,6 @@ rpm:
 	    prefix=$$($(call rpm_httpd,$$v)); \
 	    sh "$(TOP)/pkg/build-rpm.sh" "$(RPM_OUT)" $$el "$$prefix/bin/apxs"; \
 	done
-	@# One release at a time: rpmlint takes two source RPMs of one name for
-	@# one package with two spec files.
 	@set -e; for r in $(RPM_RELEASES); do \
 	    el=$${r%%:*}; log="$(RPM_OUT)/el$$el/rpmlint.log"; \
 	    echo "rpmlint, EL$$el:"; \
@@ -56,10 +56,15 @@ rpm:
 rpm-test: rpm
 	@[ "$$(id -u)" = 0 ] || \
 	    { echo "rpm-test installs RPMs with rpm --root and runs httpd as nobody: run it as root" >&2; exit 1; }
-	@set -e; fail=0; for r in $(RPM_RELEASES); do \
+	@fail=0; for r in $(RPM_RELEASES); do \
 	    el=$${r%%:*}; v=$${r#*:}; \
-	    prefix=$$($(call rpm_httpd,$$v)); \
+	    prefix=$$($(call rpm_httpd,$$v)) || exit 1; \
 	    sh "$(TOP)/pkg/rpm-test.sh" $$el "$$prefix" \
-	        "$(RPM_OUT)"/el$$el/RPMS/*/mod_expect-[0-9]*.el$$el.*.rpm || fail=1; \
+	        "$(RPM_OUT)"/el$$el/RPMS/*/mod_expect-[0-9]*.el$$el.*.rpm \
+	        >"$(RPM_OUT)/el$$el/rpm-test.log" 2>&1 || fail=1; \
+	    cat "$(RPM_OUT)/el$$el/rpm-test.log"; \
 	done; \
+	sed -n 's/^rpm-test EL[0-9]*: \([0-9]*\) passed, \([0-9]*\) failed$$/\1 \2/p' \
+	    "$(RPM_OUT)"/el*/rpm-test.log | \
+	    awk '{ p += $$1; f += $$2 } END { printf "rpm-test: %d passed, %d failed\n", p, f }'; \
 	[ $$fail = 0 ]
