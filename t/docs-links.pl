@@ -2,7 +2,8 @@
 # Every relative link in README.md, docs/*.md and bench/RESULTS.md names a
 # file that exists, and its #fragment a heading of that file as GitHub
 # turns headings into anchors: lower case, punctuation but '-' and '_'
-# removed, each space a '-'; a repeated heading gets -1, -2, ...
+# removed, each space a '-'; a repeated heading gets -1, -2, ...  And
+# README.md links every docs/*.md.
 # Usage: perl t/docs-links.pl [file.md ...]   (run from the top of the tree)
 use strict;
 use warnings;
@@ -39,7 +40,7 @@ sub anchors {
     return $anchors{$path} = \%a;
 }
 
-my ($links, @bad) = (0);
+my ($links, @bad, %linked) = (0);
 for my $file (@files) {
     open my $fh, '<', $file or die "$file: $!\n";
     my $fence = 0;
@@ -61,6 +62,7 @@ for my $file (@files) {
             my $dest = $path eq ''
                 ? $file
                 : File::Spec->catfile(dirname($file), $path);
+            $linked{File::Spec->canonpath($dest)} = 1 if $file eq 'README.md';
             if (!-e $dest) {
                 push @bad, "$file:$.: $target: no file $dest";
                 next;
@@ -72,6 +74,12 @@ for my $file (@files) {
         }
     }
     close $fh;
+}
+
+# The README is the way in: it links every page of the manual.
+if (!@ARGV) {
+    push @bad, "README.md: no link to $_"
+        for grep { !$linked{$_} } glob('docs/*.md');
 }
 
 print "$_\n" for @bad;
