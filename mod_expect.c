@@ -8,7 +8,7 @@
  * back in post_read_request (before 2.4.49, where core checks later, in
  * quick_handler), and judges it in header_parser, the first hook where
  * <Directory>, <Location>, <If> and .htaccess are merged.
- * README.md ("How it works") tells the whole story.
+ * docs/how-it-works.md tells the whole story.
  *
  * The parser, the policy, the header line scanner and the counters are in
  * expect_*.c, which know nothing of httpd.

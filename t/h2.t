@@ -5,7 +5,7 @@
 # mod_http2 before 2.0, as httpd 2.4.49 to 2.4.54 bundle it, fills the
 # table only after pre_read_request and has core judge the field at once:
 # there core's whole-value compare decides everything but an exact
-# "100-continue", and the module says so (README, "How it works").
+# "100-continue", and the module says so (docs/how-it-works.md).
 use strict;
 use warnings FATAL => 'all';
 

@@ -116,8 +116,8 @@ is $r->{headers}{'x-setenvif'}, 'met', '... SetEnvIf sees met';
 
 # --- modules that run before the decision -------------------------------
 # Before 2.4.49 core checks Expect after the post_read_request hooks, so
-# the field stays hidden from them until quick_handler (README, "How it
-# works").
+# the field stays hidden from them until quick_handler
+# (docs/how-it-works.md).
 my $server = Apache::Test::config()->{server}{version};
 SKIP: {
     skip "$server checks Expect after post_read_request (before 2.4.49): "

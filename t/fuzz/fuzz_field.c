@@ -280,7 +280,7 @@ static int ref_allowed(const apr_array_header_t *allow, const ex_member *m)
     return 0;
 }
 
-/* ex_decide against what README.md says a scope does. */
+/* ex_decide against what docs/directives.md says a scope does. */
 static void check_decision(apr_pool_t *p, const ex_field *f,
                            const apr_array_header_t *allow, ex_policy policy,
                            int http11, const ex_decision *d)

@@ -272,7 +272,7 @@ sub h2 {
 
 # Does httpd's core judge the Expect field of HTTP/2 requests here?
 # mod_http2 before 2.0, bundled with httpd 2.4.49 to 2.4.54, fills the
-# headers only after pre_read_request (README, "How it works").  A skip
+# headers only after pre_read_request (docs/how-it-works.md).  A skip
 # reason that names the release, or undef.
 sub h2_judged_by_core {
     my $server = Apache::Test::config()->{server}{version};
