@@ -115,12 +115,25 @@ known('varnish', 'ext', CLIENTS, VARNISH_417,
 known('varnish', 'strict', CLIENTS, VARNISH_100,
       lambda r: r['status'] == 200 and r['origin_expect'] == '-'
       and r['read_ok'])
-# nginx 1.22 sends 100 only for exactly "100-continue"; a client that waits
-# for it (Node has no timer of its own) waits until it gives up.
-NGINX_EXT = ('nginx sends 100 only for exactly "100-continue": Node, '
-             'with no timer, waits for it')
-known('nginx', 'ext', ('node',), NGINX_EXT,
-      lambda r: r['status'] == 0 and 'no response' in r['error'])
+# nginx 1.22 sends 100 only for exactly "100-continue", and passes no
+# Expect upstream: the tested configuration refuses every other value at
+# nginx, at once, rather than leave a client waiting for a 100 that never
+# comes (Node has no timer of its own).
+NGINX_EXT = ('nginx meets only "100-continue": the tested configuration '
+             'refuses the rest at nginx')
+known('nginx', 'ext', CLIENTS, NGINX_EXT,
+      lambda r: r['status'] == 417 and not r['origin'])
+# curl 7.88 (fixed in 8.3.0, curl#11678): after a final status to a request
+# whose body it has not sent, on a connection the proxy keeps open, it
+# sends the request again without Expect and without the body, and the
+# proxy takes that request for the announced body.  Only where a proxy
+# keeps the connection (PROXY_CONFIG=default): the tested configurations
+# close it.
+CURL_11678 = ('curl 7.88 reuses the connection without sending the body '
+              '(curl#11678, fixed in 8.3.0)')
+for front in ('haproxy', 'nginx'):
+    known(front, 'strict', ('curl',), CURL_11678,
+          lambda r: r['status'] == 400)
 
 
 procs = {}
@@ -290,7 +303,16 @@ class Raw:
                 out, buf = out + buf[:n], buf[n + 2:]
                 if n == 0:
                     return out
-        n = int(fields.get('content-length', '0'))
+        if 'content-length' not in fields:
+            # Delimited by the end of the connection (RFC 9112 section
+            # 6.3): read it, and the connection is over.
+            try:
+                while True:
+                    buf += more()
+            except EOFError:
+                fields['connection'] = 'close'
+                return buf
+        n = int(fields['content-length'])
         while len(buf) < n:
             buf += more()
         return buf[:n]
@@ -327,14 +349,8 @@ class Raw:
             r['page'] = page
             close = 'close' in fields.get('connection', '').lower()
             if close:
-                # The end of the connection is part of the answer: a client
-                # that was told "close" waits for it.
-                self.sock.settimeout(max(0.01, deadline - time.monotonic()))
-                try:
-                    while self.sock.recv(65536):
-                        pass
-                except ConnectionResetError:
-                    pass
+                # RFC 9112 section 9.6: a client told "close" MUST close the
+                # connection after reading the response.
                 self.sock.close()
                 self.sock = None
             elif not sent:
@@ -393,6 +409,7 @@ def origin_view(c, log):
 def judge(front, origin, c, r, log):
     row = dict(origin_view(c, log))
     row.update({'status': r['status'] if r else 0,
+                'page': r.get('page', b'') if r else b'',
                 'saw100': r['saw100'] if r else '?',
                 'ms': r['ms'] if r else 0.0,
                 'error': r['error'] if r else 'no report from the client'})
@@ -450,6 +467,11 @@ def cell(r):
     s = str(r['status'] or 'none')
     if r['saw100'] == 'yes':
         s += ' after 100'
+    if r['status'] == 417 and r['page']:
+        # The raw client reads the page: the origin's ErrorDocument, or
+        # the proxy's own.
+        s += ' (origin\'s page)' if b'refused by the origin' in r['page'] \
+            else ' (proxy\'s page)'
     return s
 
 
