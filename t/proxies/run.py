@@ -625,13 +625,67 @@ def print_table(rows, fronts, clients):
                 if s:
                     stock = '%s; %s; %.0f ms' % (
                         cell(s[2]) if s[2]['status'] else
-                        'none (%s)' % s[2]['error'][:40],
+                        'none (%s)' % s[2]['error'][-40:],
                         origin_cell(s[2]), s[2]['ms'])
                 got = cell(row) if row['status'] else \
-                    'none (%s)' % row['error'][:40]
+                    'none (%s)' % row['error'][-40:]
                 print('| %s | %s | %s | %s | %s | %.0f ms | %s | %s |'
                       % (front, name, client, got, origin_cell(row),
                          row['ms'], row['verdict'], stock))
+    print_summary(rows, fronts, clients)
+
+
+def brief(row):
+    """One cell of the summary: the answer, who gave it, the verdict."""
+    if not row['status']:
+        s = 'no answer'
+    else:
+        s = str(row['status'])
+        if row['saw100'] == 'yes':
+            s += ' after 100'
+        if row['origin'] and row['origin_status'] == row['status']:
+            s += ' from the origin'
+            if row['origin_expect'] == '-':
+                s += ' (no Expect there)'
+        elif not row['origin']:
+            s += ' from the proxy'
+    v = row.get('verdict', '')
+    if v.startswith('known'):
+        s += ', known'
+    elif v.startswith('FAIL'):
+        s += ', FAIL'
+    return s
+
+
+def print_summary(rows, fronts, clients):
+    """Proxy x case, the clients merged where they got the same."""
+    for origin in ('module', 'stock'):
+        print('\n%s origin:\n' % ('module' if origin == 'module'
+                                    else 'stock apache2 (no module)'))
+        print('| proxy | ' + ' | '.join(n for n, _, _, _ in CASES) + ' |')
+        print('|---|' + '---|' * len(CASES))
+        for front in fronts:
+            out = []
+            for name, _, _, _ in CASES:
+                got = [(client, rows[(front, origin, client, name)][2])
+                       for client in clients
+                       if (front, origin, client, name) in rows]
+                if not got:
+                    out.append('-')
+                    continue
+                ms = max(r['ms'] for _, r in got)
+                kinds = {brief(r) for _, r in got}
+                if origin == 'stock':
+                    kinds = {k.replace(', known', '').replace(', FAIL', '')
+                             for k in kinds}
+                if len(kinds) == 1:
+                    out.append('%s; %.0f ms' % (kinds.pop(), ms))
+                else:
+                    out.append('; '.join('%s: %s, %.0f ms' % (
+                        c, brief(r).replace(', known', '').replace(
+                            ', FAIL', '') if origin == 'stock' else brief(r),
+                        r['ms']) for c, r in got))
+            print('| %s | %s |' % (front, ' | '.join(out)))
 
 
 if __name__ == '__main__':
