@@ -24,7 +24,9 @@ The cases (scope: see httpd.conf; every upload asks for 100-continue):
                      body not read;
   ext                ExpectAllow 100-continue x-foo, with
                      "Expect: 100-continue, x-foo": 200 after 100;
-  lenient            ExpectAllow none, ExpectPolicy lenient: 200 after 100.
+  lenient            ExpectAllow none, ExpectPolicy lenient: 200 after 100;
+  limit-2M           LimitRequestBody 1 MiB (both origins): 413 at once,
+                     body not read; stock httpd's early final status.
 
 A row is proxy x case x client: what the client got (status, 100 seen),
 what the module origin saw (requests, EXPECT_STATUS, body bytes read,
@@ -83,11 +85,14 @@ CASES = (
     ('refused-2M', 'strict', BIG, 'auto'),
     ('ext', 'ext', 128, '100-continue, x-foo'),
     ('lenient', 'lenient', 128, '100-continue'),
+    ('limit-2M', 'limit', BIG, 'auto'),
 )
 # The origins' answers, as each gives them to a client directly.
 ANSWER = {
-    'module': {'met': 200, 'strict': 417, 'ext': 200, 'lenient': 200},
-    'stock': {'met': 200, 'strict': 200, 'ext': 417, 'lenient': 200},
+    'module': {'met': 200, 'strict': 417, 'ext': 200, 'lenient': 200,
+               'limit': 413},
+    'stock': {'met': 200, 'strict': 200, 'ext': 417, 'lenient': 200,
+              'limit': 413},
 }
 FRONTS = ('direct', 'haproxy', 'nginx', 'varnish')
 CLIENTS = ('curl', 'go', 'node', 'raw')
@@ -434,7 +439,7 @@ def judge(front, origin, c, r, log):
         problems.append('no 100 Continue')
     if len([n for n in row['reads'] if n]) > 1:
         problems.append('body read %d times' % len(row['reads']))
-    elif row['status'] == 417 and row['nread']:
+    elif row['status'] >= 400 and row['nread']:
         problems.append('refused body read (%d bytes)' % row['nread'])
     elif row['status'] == 200 and not row['read_ok']:
         problems.append('origin read %d of %d bytes' % (row['nread'],

@@ -1,7 +1,7 @@
 # Varnish in front of the two origins (t/proxies/run.py fills in @...@),
-# one listen address (-a) for each.  Between "fix:" and "end fix" is the
-# tested configuration that docs/proxies.md gives; PROXY_CONFIG=default
-# runs without it.
+# one listen address (-a) for each.  It has no "fix:" part: Varnish 7.1
+# judges Expect before vcl_recv runs (docs/proxies.md), so no VCL changes
+# what happens to it.
 vcl 4.1;
 
 backend module { .host = "127.0.0.1"; .port = "@ORIGIN_MODULE@"; }
@@ -13,6 +13,4 @@ sub vcl_recv {
     } else {
         set req.backend_hint = module;
     }
-    # fix:
-    # end fix
 }
