@@ -465,6 +465,7 @@ def load_interop():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     mod.workdir = workdir
+    mod.BOUND = BOUND
     return mod
 
 
