@@ -133,9 +133,9 @@ NGINX_EXT = ('nginx meets only "100-continue": the tested configuration '
 known('nginx', 'ext', CLIENTS, NGINX_EXT,
       lambda r: r['status'] == 417 and not r['origin'])
 # curl 7.88 (fixed in 8.3.0, curl#11678): after a 417 to a request whose
-# body it has not sent, on a connection the proxy keeps open, it sends the
-# request again without Expect and without the body, and the proxy takes
-# that request for the announced body.  Only where a proxy
+# body it has not sent, it sends the request again without Expect on the
+# same connection, which the proxy keeps open, and the proxy takes the new
+# request for the first one's announced body.  Only where a proxy
 # keeps the connection (PROXY_CONFIG=default): the tested configurations
 # close it.
 CURL_11678 = ('curl 7.88 reuses the connection without sending the body '
