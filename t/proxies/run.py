@@ -69,6 +69,9 @@ import sys
 import tempfile
 import time
 
+# t/interop/run.py is loaded for its clients: no __pycache__ in the tree.
+sys.dont_write_bytecode = True
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, '..', '..'))
 APACHE2 = os.environ.get('APACHE2', '/usr/sbin/apache2')
