@@ -256,7 +256,10 @@ def start_servers(fronts):
                     '-a', 'module=127.0.0.1:%d' % p['module'],
                     '-a', 'stock=127.0.0.1:%d' % p['stock'],
                     '-T', 'none', '-s', 'malloc,32m',
-                    '-p', 'thread_pool_min=5', '-p', 'thread_pools=1']
+                    '-p', 'thread_pool_min=5', '-p', 'thread_pools=1',
+                    # Idle backend connections end before the origins'
+                    # KeepAliveTimeout (5 s) ends them, as nginx.conf's.
+                    '-p', 'backend_idle_timeout=4']
             if not root:
                 args += ['-j', 'none']
             start('varnish', args, p.values(),
