@@ -17,7 +17,7 @@ use ExpectTest;
 
 my $h2_ok = ($ENV{EXPECT_TEST_MPM} // 'event') ne 'prefork'
             && !h2_judged_by_core();
-plan tests => 55;
+plan tests => 57;
 
 my @OUT = qw(Sent Skipped EarlyBody Abandoned DelayUs);
 my $logs = Apache::Test::vars('t_logs');
@@ -57,7 +57,7 @@ sub logged {
         @lines = ();
         if (open my $fh, '<', $log) {
             seek $fh, $from, 0;
-            @lines = grep { m{"\S+ \Q$path\E } } <$fh>;
+            @lines = grep { m{"\S+ \Q$path\E} } <$fh>;
         }
         last if @lines >= $n || time > $deadline;
         sleep 0.05;
@@ -271,4 +271,17 @@ SKIP: {
     is $d->{ExpectContinueSkippedH1}, $n / 4, 'concurrent: ExpectContinueSkippedH1';
     is $d->{ExpectContinueEarlyBodyH1}, $n / 4, 'concurrent: ExpectContinueEarlyBodyH1';
     is $d->{ExpectContinueAbandonedH1}, 0, 'concurrent: ExpectContinueAbandonedH1';
+}
+
+# README.md's CustomLog, on EXPECT_CONTINUE: the watched requests only.
+{
+    my @all = logged(0, '/continue/', 0);
+    open my $fh, '<', "$logs/continue_only_log"
+        or die "$logs/continue_only_log: $!";
+    my @only = <$fh>;
+    my @watched = grep { !/ continue=- / } @all;
+    cmp_ok scalar(@only), '>=', scalar(@watched),
+        'the EXPECT_CONTINUE log has every watched request';
+    is scalar(grep { / continue=- / } @only), 0,
+        'and no request that was not watched';
 }
