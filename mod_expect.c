@@ -938,7 +938,7 @@ static int expect_log_transaction(request_rec *r)
     if (er->cont == EX_CONT_SENT) {
         delay = er->continue_at > er->head_end
                 ? (apr_uint64_t)(er->continue_at - er->head_end) : 0;
-        us = apr_psprintf(r->pool, "%" APR_UINT64_T_FMT, delay);
+        us = apr_off_t_toa(r->pool, (apr_off_t)delay);
     }
     name = ex_cont_name(er->cont);
     if (counters) {
