@@ -17,7 +17,7 @@ use ExpectTest;
 
 my $h2_ok = ($ENV{EXPECT_TEST_MPM} // 'event') ne 'prefork'
             && !h2_judged_by_core();
-plan tests => 57;
+plan tests => 60;
 
 my @OUT = qw(Sent Skipped EarlyBody Abandoned DelayUs);
 my $logs = Apache::Test::vars('t_logs');
@@ -149,13 +149,18 @@ is $d->{ExpectContinueSentH1} + $d->{ExpectContinueSkippedH1}
 like join('', logged($off, '/continue/read', 1)), qr/ continue=early-body us=-$/,
     'early-body: EXPECT_CONTINUE=early-body in the access log';
 
-# Abandoned: the client sends the head and goes.
+# Abandoned: the client sends the head and goes.  With TCP_CORK the head
+# and the FIN leave in one segment: the server cannot read the head before
+# the client is gone.
 $before = status();
 $off = log_size();
 {
     my $s = connect_to();
+    my $cork = eval { Socket::TCP_CORK() } // 3;
+    setsockopt($s, Socket::IPPROTO_TCP(), $cork, 1);
     send_raw($s, request(POST => '/continue/cgi',
                          ['Expect: 100-continue', 'Content-Length: 5']));
+    shutdown $s, 1;
     close $s;
 }
 $d = settled($before, 'H1', 1);
@@ -295,4 +300,33 @@ SKIP: {
         'the EXPECT_CONTINUE log has every watched request';
     is scalar(grep { / continue=- / } @only), 0,
         'and no request that was not watched';
+}
+
+# A graceful restart keeps the counts: the new children count on.
+{
+    my $pre = status();
+    my $s = connect_to();
+    send_raw($s, request(GET => '/server-status?auto', []));
+    my $res = read_response($s);
+    my ($gen) = ($res ? $res->{body} : '') =~ /^ParentServerConfigGeneration: (\d+)$/m;
+    my $pidfile = Apache::Test::vars('t_pid_file');
+    open my $fh, '<', $pidfile or die "$pidfile: $!";
+    chomp(my $parent = <$fh>);
+    kill 'USR1', $parent;
+    my $now;
+    for (1 .. 100) {
+        sleep 0.1;
+        $s = connect_to();
+        send_raw($s, request(GET => '/server-status?auto', []));
+        $res = read_response($s) or next;
+        ($now) = $res->{body} =~ /^ParentServerConfigGeneration: (\d+)$/m;
+        last if defined $now && defined $gen && $now > $gen;
+    }
+    ok defined $now && defined $gen && $now > $gen, 'a graceful restart';
+    my $post = status();
+    is $post->{ExpectContinueSent}, $pre->{ExpectContinueSent},
+        'graceful: ExpectContinueSent kept its count';
+    careful('/continue/read', 'after');
+    my $d = settled($post, 'H1', 1);
+    is $d->{ExpectContinueSentH1}, 1, 'graceful: the new children count on';
 }
