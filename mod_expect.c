@@ -857,6 +857,13 @@ static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
     apr_time_t before;
     apr_status_t rv;
 
+    if (er->cont == EX_CONT_NONE && !r->expecting_100) {
+        /* The 100 went out before this read, not from HTTP_IN: mod_proxy_http
+         * relays the one its backend sends (ap_send_interim_response clears
+         * the flag).  Now is the first moment seen after it. */
+        er->cont = EX_CONT_SENT;
+        er->continue_at = apr_time_now();
+    }
     /* Where core would send the 100 (or would have, had nothing come). */
     if (er->cont != EX_CONT_NONE || !r->expecting_100
         || !ap_is_HTTP_SUCCESS(r->status) || r->eos_sent || r->bytes_sent

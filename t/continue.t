@@ -18,7 +18,7 @@ use ExpectTest;
 # An exact 100-continue is judged by mod_expect over HTTP/2 on every
 # release, 2.4.49 to 2.4.54 too (t/h2.t).
 my $h2_ok = ($ENV{EXPECT_TEST_MPM} // 'event') ne 'prefork';
-plan tests => 60;
+plan tests => 63;
 
 my @OUT = qw(Sent Skipped EarlyBody Abandoned DelayUs);
 my $logs = Apache::Test::vars('t_logs');
@@ -329,4 +329,18 @@ SKIP: {
     careful('/continue/read', 'after');
     my $d = settled($post, 'H1', 1);
     is $d->{ExpectContinueSentH1}, 1, 'graceful: the new children count on';
+}
+
+# Through mod_proxy_http with ping=: the 100 is the backend's, relayed.
+# The backend request (to this server too) is watched as well.
+{
+    my $pre = status();
+    my $o = log_size();
+    is careful('/continue/proxy', 'via proxy'), '100 200',
+        'proxy: a careful client gets the relayed 100, then 200';
+    my $d = settled($pre, 'H1', 2);
+    is $d->{ExpectContinueSentH1}, 2,
+        'proxy: the front request and the backend one are counted as sent';
+    like join('', logged($o, '/continue/proxy', 1)), qr/ 200 continue=sent us=\d+$/,
+        'proxy: EXPECT_CONTINUE=sent for the front request';
 }
