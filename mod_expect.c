@@ -873,6 +873,26 @@ static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
         }
         return ap_get_brigade(f->next, bb, mode, block, readbytes);
     }
+    if (block == APR_NONBLOCK_READ) {
+        /* No 100 from such a read (since 2.4.41): its caller (mod_proxy_http
+         * prefetching) reads again, blocking, when it wants the body. */
+        rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+        if (!r->expecting_100) {
+            er->cont = EX_CONT_SENT;    /* before 2.4.41 it sends one */
+            er->continue_at = apr_time_now();
+            ap_remove_input_filter(f);
+        }
+        else if (rv == APR_SUCCESS && !APR_BRIGADE_EMPTY(bb)) {
+            apr_off_t len = 0;
+
+            apr_brigade_length(bb, 0, &len);
+            if (len > 0) {
+                er->cont = EX_CONT_EARLY;
+                ap_remove_input_filter(f);
+            }
+        }
+        return rv;
+    }
     er->cont = peek_body(r);
     ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
                   "100-continue: first read of the body, mode=%d block=%d: "
@@ -889,7 +909,53 @@ static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
         er->continue_at = before;
         ap_remove_input_filter(f);
     }
+    else if (rv == APR_SUCCESS && !APR_BRIGADE_EMPTY(bb)) {
+        /* A non-blocking read (no 100 from it since 2.4.41) got body bytes
+         * that came after the look above: early too, and core will send
+         * no 100 now. */
+        apr_off_t len = 0;
+
+        apr_brigade_length(bb, 0, &len);
+        if (len > 0) {
+            er->cont = EX_CONT_EARLY;
+            ap_remove_input_filter(f);
+        }
+    }
     return rv;
+}
+
+/* EXPECT_CONTINUE is a protocol filter: a resource one would make
+ * r->input_filters differ from r->proto_input_filters, which tells
+ * mod_proxy_http that a filter may change the body, and it would then read
+ * the whole body (sending the 100) before asking its backend.  Among
+ * protocol filters httpd puts a new one after those already there (below
+ * HTTP_IN): it is moved to the head of the request's protocol filters,
+ * above HTTP_IN, where it sees the handler's reads first. */
+static void watch_filter(request_rec *r, ap_filter_t *f)
+{
+    ap_filter_t *head = r->proto_input_filters, *prev, *up;
+
+    if (f == NULL || f == head) {
+        return;
+    }
+    for (prev = head; prev && prev->next != f; prev = prev->next) {
+    }
+    if (prev == NULL) {
+        return;                 /* not where it was expected: left there */
+    }
+    prev->next = f->next;
+    f->next = head;
+    if (r->input_filters == head) {
+        r->input_filters = f;
+    }
+    else {
+        for (up = r->input_filters; up && up->next != head; up = up->next) {
+        }
+        if (up) {
+            up->next = f;
+        }
+    }
+    r->proto_input_filters = f;
 }
 
 /* After the decision (header_parser runs its hooks until one refuses, so
@@ -909,7 +975,8 @@ static int watch_continue(request_rec *r)
         return DECLINED;
     }
     er->watched = 1;
-    ap_add_input_filter_handle(expect_continue_handle, er, r, r->connection);
+    watch_filter(r, ap_add_input_filter_handle(expect_continue_handle, er, r,
+                                               r->connection));
     return DECLINED;
 }
 
@@ -1210,10 +1277,10 @@ static void register_hooks(apr_pool_t *p)
                           APR_HOOK_REALLY_FIRST);
     ap_hook_header_parser(watch_continue, NULL, NULL,
                           APR_HOOK_REALLY_FIRST + 1);
-    /* Above HTTP_IN and whatever else the protocol puts in. */
+    /* Moved above HTTP_IN when added (watch_filter). */
     expect_continue_handle = ap_register_input_filter("EXPECT_CONTINUE",
                                                       continue_filter, NULL,
-                                                      AP_FTYPE_RESOURCE);
+                                                      AP_FTYPE_PROTOCOL);
     /* Before mod_log_config writes the access log. */
     ap_hook_log_transaction(expect_log_transaction, NULL, NULL,
                             APR_HOOK_REALLY_FIRST);
