@@ -338,9 +338,12 @@ SKIP: {
     my $o = log_size();
     is careful('/continue/proxy', 'via proxy'), '100 200',
         'proxy: a careful client gets the relayed 100, then 200';
-    my $d = settled($pre, 'H1', 2);
-    is $d->{ExpectContinueSentH1}, 2,
-        'proxy: the front request and the backend one are counted as sent';
+    # Before 2.4.41 the proxy reads the body first (its own HTTP_IN sends
+    # the 100) and forwards no expectation: the backend request has none.
+    my $n = have_min_apache_version('2.4.41') ? 2 : 1;
+    my $d = settled($pre, 'H1', $n);
+    is $d->{ExpectContinueSentH1}, $n,
+        'proxy: the front request (and since 2.4.41 the backend one) counted as sent';
     like join('', logged($o, '/continue/proxy', 1)), qr/ 200 continue=sent us=\d+$/,
         'proxy: EXPECT_CONTINUE=sent for the front request';
 }
