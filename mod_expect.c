@@ -966,12 +966,12 @@ static int watch_continue(request_rec *r)
 {
     expect_req *er;
 
-    if (r->main || r->prev) {
+    /* A request without 100-continue stops at the first test. */
+    if (!r->expecting_100 || r->main || r->prev) {
         return DECLINED;
     }
     er = get_req(r);
-    if (er == NULL || !er->judged || er->watched || !r->expecting_100
-        || !has_body(r)) {
+    if (er == NULL || !er->judged || er->watched || !has_body(r)) {
         return DECLINED;
     }
     er->watched = 1;
@@ -984,16 +984,15 @@ static int watch_continue(request_rec *r)
  * client went away first.  Counted, and told to the access log, before
  * mod_log_config writes it.  r is the request as it was read: the
  * variables go to it and to the internal redirects that followed it. */
-static int expect_log_transaction(request_rec *r)
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int log_continue(request_rec *r, expect_req *er)
 {
-    expect_req *er = get_req(r);
     apr_uint64_t delay = 0;
     const char *name, *us = NULL;
     request_rec *rr;
 
-    if (er == NULL || !er->watched) {
-        return DECLINED;
-    }
     er->watched = 0;            /* once per request */
     if (er->cont == EX_CONT_NONE) {
         /* Over HTTP/2 the stream's connection is also marked aborted when
@@ -1026,6 +1025,17 @@ static int expect_log_transaction(request_rec *r)
         }
     }
     return DECLINED;
+}
+
+/* Every request passes here: one that was not watched costs a lookup. */
+static int expect_log_transaction(request_rec *r)
+{
+    expect_req *er = get_req(r);
+
+    if (er == NULL || !er->watched) {
+        return DECLINED;
+    }
+    return log_continue(r, er);
 }
 
 /* Before the configuration is read: start the list of names that get a
