@@ -315,6 +315,28 @@ typedef struct {
     char name[EX_NAME_SIZE];      /* lower case; "" in a free slot */
 } ex_name_slot;
 
+/* What became of a 100-continue the module met, on a request with a body
+ * (README, "Counters in mod_status" defines each outcome). */
+typedef enum {
+    EX_CONT_NONE = 0,        /* not decided yet */
+    EX_CONT_SENT,            /* the interim 100 went out first */
+    EX_CONT_SKIPPED,         /* a final status went out first */
+    EX_CONT_EARLY,           /* body bytes came before any 100 */
+    EX_CONT_ABANDONED        /* neither: the client went away */
+} ex_cont_outcome;
+
+/* [0] HTTP/1.x, [1] HTTP/2 */
+#define EX_CONT_PROTOS 2
+
+typedef struct {
+    volatile apr_uint64_t sent;
+    volatile apr_uint64_t skipped;
+    volatile apr_uint64_t early_body;
+    volatile apr_uint64_t abandoned;
+    volatile apr_uint64_t delay_us;     /* sum over sent: from the end of
+                                         * the head to the 100 */
+} ex_continue_counts;
+
 /* Lives in shared memory: only atomic operations touch it.  It outlives
  * restarts: change it, and bump the key in mod_expect.c's post_config. */
 typedef struct {
@@ -329,6 +351,8 @@ typedef struct {
                                          * have refused them */
     volatile apr_uint64_t other_names;  /* members not in names[] */
     volatile apr_uint64_t unjudged;     /* requests left to httpd's core */
+    ex_continue_counts cont[EX_CONT_PROTOS]; /* what became of a met
+                                              * 100-continue */
     volatile apr_uint32_t unjudged_told; /* 1 once
                                           * ex_counters_first_unjudged()
                                           * has said 1 */
@@ -376,5 +400,15 @@ void ex_count_unjudged(ex_counters *c);
  * server.  The answer lasts as long as the counters: across restarts, until
  * httpd is stopped. */
 int ex_counters_first_unjudged(ex_counters *c);
+
+/* Count what became of one request's 100-continue (not EX_CONT_NONE) over
+ * HTTP/1.x (h2 0) or HTTP/2 (h2 1); delay_us is added to the sum for
+ * EX_CONT_SENT only. */
+void ex_count_continue(ex_counters *c, int h2, ex_cont_outcome outcome,
+                       apr_uint64_t delay_us);
+
+/* The outcome's name, as the EXPECT_CONTINUE variable gives it ("sent",
+ * "skipped", "early-body", "abandoned"), or NULL for EX_CONT_NONE. */
+const char *ex_cont_name(ex_cont_outcome outcome);
 
 #endif /* EXPECT_H */

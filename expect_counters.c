@@ -265,3 +265,37 @@ void ex_count(ex_counters *c, const ex_field *field, const ex_decision *d)
         ex_atomic_inc64(&c->continue_100);
     }
 }
+
+void ex_count_continue(ex_counters *c, int h2, ex_cont_outcome outcome,
+                       apr_uint64_t delay_us)
+{
+    ex_continue_counts *k = &c->cont[h2 ? 1 : 0];
+
+    switch (outcome) {
+    case EX_CONT_SENT:
+        ex_atomic_inc64(&k->sent);
+        ex_atomic_add64(&k->delay_us, delay_us);
+        break;
+    case EX_CONT_SKIPPED:
+        ex_atomic_inc64(&k->skipped);
+        break;
+    case EX_CONT_EARLY:
+        ex_atomic_inc64(&k->early_body);
+        break;
+    case EX_CONT_ABANDONED:
+        ex_atomic_inc64(&k->abandoned);
+        break;
+    default:
+        break;
+    }
+}
+
+const char *ex_cont_name(ex_cont_outcome outcome)
+{
+    static const char *const names[] = {
+        NULL, "sent", "skipped", "early-body", "abandoned"
+    };
+
+    return (unsigned)outcome < sizeof(names) / sizeof(names[0])
+           ? names[outcome] : NULL;
+}

@@ -62,9 +62,15 @@ typedef struct {
     ex_outcome outcome;         /* once judged: the worst decision of every
                                  * scope that judged it */
     const expect_dir_conf *conf; /* the scope judged last */
+    unsigned int watched:1;     /* a met 100-continue: EXPECT_CONTINUE
+                                 * observes it (watch_continue) */
+    unsigned int cont:3;        /* ex_cont_outcome, once decided */
+    apr_time_t head_end;        /* post_read_request: the head is read */
+    apr_time_t continue_at;     /* EX_CONT_SENT: the 100 went out */
 } expect_req;
 
 static ap_filter_rec_t *expect_in_handle;
+static ap_filter_rec_t *expect_continue_handle;
 
 /* Set when core checks Expect after the post_read_request hooks, as
  * before 2.4.49: the field stays hidden until the quick_handler phase. */
@@ -526,6 +532,7 @@ static int expect_post_read_request(request_rec *r)
         /* Core let it through, so it is exactly "100-continue" (and core
          * set expecting_100): header_parser can still judge that. */
         er->value = apr_table_getm(r->pool, r->headers_in, "Expect");
+        er->head_end = apr_time_now();
         return DECLINED;
     }
     if (er->value == NULL) {
@@ -537,6 +544,7 @@ static int expect_post_read_request(request_rec *r)
     /* Should core judge it after all, the request is counted. */
     apr_pool_cleanup_register(r->pool, r, count_unjudged,
                               apr_pool_cleanup_null);
+    er->head_end = apr_time_now();
     if (core_checks_late) {
         er->held = 1;
         return DECLINED;
@@ -891,6 +899,253 @@ static int expect_fixups(request_rec *r)
     return judge(r, er);
 }
 
+/* ---- what became of a met 100-continue ------------------------------
+ *
+ * Only a request whose 100-continue was met and that has a body to wait
+ * for gets an observer: EXPECT_CONTINUE, an input filter above core's
+ * HTTP_IN, and the log_transaction hook below.  Every other request pays
+ * one NULL check there, nothing else.
+ *
+ * Core sends the 100 from HTTP_IN, on the handler's first read of the body
+ * (ap_http_filter: a blocking read since 2.4.41, any read before), over
+ * HTTP/2 too: mod_http2 turns the interim response of the secondary
+ * connection into a HEADERS frame.  It sends none when the status is no
+ * longer 2xx or a response has begun (HTTP_IN then gives the end of the
+ * body), and since 2.4.41 none when a non-blocking read has already
+ * returned body bytes (RFC 9110 section 10.1.1 allows it).  So the filter
+ * looks at the connection just before that first read: bytes of the body
+ * already there are early-body (core may still send its 100: the client
+ * did not wait for it), the end of the connection is abandoned; otherwise
+ * it times the read, and core having cleared expecting_100 means the 100
+ * went out, unless writing it found the client gone. */
+
+/* What the connection holds for this request right now, without waiting
+ * and without taking it: EX_CONT_EARLY for body bytes, EX_CONT_ABANDONED
+ * for its end, EX_CONT_NONE for nothing yet. */
+static ex_cont_outcome peek_body(request_rec *r)
+{
+    conn_rec *c = r->connection;
+    apr_bucket_brigade *bb = apr_brigade_create(r->pool, c->bucket_alloc);
+    ex_cont_outcome out = EX_CONT_NONE;
+    int tries;
+
+    /* Core's input filter turns the end of the socket into an empty read
+     * first, APR_EOF only on the next one; nothing yet is APR_EAGAIN. */
+    for (tries = 0; tries < 2; tries++) {
+        apr_status_t rv = ap_get_brigade(c->input_filters, bb,
+                                         AP_MODE_SPECULATIVE,
+                                         APR_NONBLOCK_READ, 1);
+        apr_off_t len = 0;
+
+        if (APR_STATUS_IS_EOF(rv)) {
+            out = EX_CONT_ABANDONED;
+            break;
+        }
+        if (rv != APR_SUCCESS) {
+            break;
+        }
+        apr_brigade_length(bb, 0, &len);
+        apr_brigade_cleanup(bb);
+        if (len > 0) {
+            out = EX_CONT_EARLY;
+            break;
+        }
+    }
+    apr_brigade_destroy(bb);
+    return out;
+}
+
+static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
+                                    ap_input_mode_t mode,
+                                    apr_read_type_e block,
+                                    apr_off_t readbytes)
+{
+    expect_req *er = f->ctx;
+    request_rec *r = f->r;
+    apr_time_t before;
+    apr_status_t rv;
+
+    if (er->cont == EX_CONT_NONE && !r->expecting_100) {
+        /* The 100 went out before this read, not from HTTP_IN: mod_proxy_http
+         * relays the one its backend sends (ap_send_interim_response clears
+         * the flag).  Now is the first moment seen after it. */
+        er->cont = EX_CONT_SENT;
+        er->continue_at = apr_time_now();
+    }
+    /* Where core would send the 100 (or would have, had nothing come). */
+    if (er->cont != EX_CONT_NONE || !r->expecting_100
+        || !ap_is_HTTP_SUCCESS(r->status) || r->eos_sent || r->bytes_sent
+        || r->sent_bodyct || mode == AP_MODE_INIT) {
+        if (er->cont != EX_CONT_NONE) {
+            ap_remove_input_filter(f);
+        }
+        return ap_get_brigade(f->next, bb, mode, block, readbytes);
+    }
+    if (block == APR_NONBLOCK_READ) {
+        /* No 100 from such a read (since 2.4.41): its caller (mod_proxy_http
+         * prefetching) reads again, blocking, when it wants the body. */
+        rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+        if (!r->expecting_100) {
+            er->cont = EX_CONT_SENT;    /* before 2.4.41 it sends one */
+            er->continue_at = apr_time_now();
+            ap_remove_input_filter(f);
+        }
+        else if (rv == APR_SUCCESS && !APR_BRIGADE_EMPTY(bb)) {
+            apr_off_t len = 0;
+
+            apr_brigade_length(bb, 0, &len);
+            if (len > 0) {
+                er->cont = EX_CONT_EARLY;
+                ap_remove_input_filter(f);
+            }
+        }
+        return rv;
+    }
+    er->cont = peek_body(r);
+    ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
+                  "100-continue: first read of the body, mode=%d block=%d: "
+                  "%s", mode, block, er->cont == EX_CONT_NONE
+                  ? "nothing came yet" : ex_cont_name(er->cont));
+    if (er->cont != EX_CONT_NONE) {
+        ap_remove_input_filter(f);
+        return ap_get_brigade(f->next, bb, mode, block, readbytes);
+    }
+    before = apr_time_now();
+    rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+    if (!r->expecting_100) {
+        er->cont = r->connection->aborted ? EX_CONT_ABANDONED : EX_CONT_SENT;
+        er->continue_at = before;
+        ap_remove_input_filter(f);
+    }
+    else if (rv == APR_SUCCESS && !APR_BRIGADE_EMPTY(bb)) {
+        /* A non-blocking read (no 100 from it since 2.4.41) got body bytes
+         * that came after the look above: early too, and core will send
+         * no 100 now. */
+        apr_off_t len = 0;
+
+        apr_brigade_length(bb, 0, &len);
+        if (len > 0) {
+            er->cont = EX_CONT_EARLY;
+            ap_remove_input_filter(f);
+        }
+    }
+    return rv;
+}
+
+/* EXPECT_CONTINUE is a protocol filter: a resource one would make
+ * r->input_filters differ from r->proto_input_filters, which tells
+ * mod_proxy_http that a filter may change the body, and it would then read
+ * the whole body (sending the 100) before asking its backend.  Among
+ * protocol filters httpd puts a new one after those already there (below
+ * HTTP_IN): it is moved to the head of the request's protocol filters,
+ * above HTTP_IN, where it sees the handler's reads first. */
+static void watch_filter(request_rec *r, ap_filter_t *f)
+{
+    ap_filter_t *head = r->proto_input_filters, *prev, *up;
+
+    if (f == NULL || f == head) {
+        return;
+    }
+    for (prev = head; prev && prev->next != f; prev = prev->next) {
+    }
+    if (prev == NULL) {
+        return;                 /* not where it was expected: left there */
+    }
+    prev->next = f->next;
+    f->next = head;
+    if (r->input_filters == head) {
+        r->input_filters = f;
+    }
+    else {
+        for (up = r->input_filters; up && up->next != head; up = up->next) {
+        }
+        if (up) {
+            up->next = f;
+        }
+    }
+    r->proto_input_filters = f;
+}
+
+/* After the decision (header_parser runs its hooks until one refuses, so
+ * a refused request never gets here): a met 100-continue on a request
+ * with a body gets its observer.  Internal redirects and subrequests share
+ * the main request's. */
+static int watch_continue(request_rec *r)
+{
+    expect_req *er;
+
+    /* A request without 100-continue stops at the first test. */
+    if (!r->expecting_100 || r->main || r->prev) {
+        return DECLINED;
+    }
+    er = get_req(r);
+    if (er == NULL || !er->judged || er->watched || !has_body(r)) {
+        return DECLINED;
+    }
+    er->watched = 1;
+    watch_filter(r, ap_add_input_filter_handle(expect_continue_handle, er, r,
+                                               r->connection));
+    return DECLINED;
+}
+
+/* The end of a watched request: a final status went out first, or the
+ * client went away first.  Counted, and told to the access log, before
+ * mod_log_config writes it.  r is the request as it was read: the
+ * variables go to it and to the internal redirects that followed it. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int log_continue(request_rec *r, expect_req *er)
+{
+    apr_uint64_t delay = 0;
+    const char *name, *us = NULL;
+    request_rec *rr;
+
+    er->watched = 0;            /* once per request */
+    if (er->cont == EX_CONT_NONE) {
+        /* Over HTTP/2 the stream's connection is also marked aborted when
+         * a handler answered without reading and the upload was cut: a
+         * final response that was made counts as skipped there. */
+        request_rec *last = r;
+
+        while (last->next) {
+            last = last->next;
+        }
+        er->cont = r->connection->aborted
+                   && (r->connection->master == NULL
+                       || !(last->sent_bodyct || last->bytes_sent))
+                   ? EX_CONT_ABANDONED : EX_CONT_SKIPPED;
+    }
+    if (er->cont == EX_CONT_SENT) {
+        delay = er->continue_at > er->head_end
+                ? (apr_uint64_t)(er->continue_at - er->head_end) : 0;
+        us = apr_off_t_toa(r->pool, (apr_off_t)delay);
+    }
+    name = ex_cont_name(er->cont);
+    if (counters) {
+        ex_count_continue(counters, r->connection->master != NULL,
+                          er->cont, delay);
+    }
+    for (rr = r; rr; rr = rr->next) {
+        apr_table_setn(rr->subprocess_env, "EXPECT_CONTINUE", name);
+        if (us) {
+            apr_table_setn(rr->subprocess_env, "EXPECT_CONTINUE_US", us);
+        }
+    }
+    return DECLINED;
+}
+
+/* Every request passes here: one that was not watched costs a lookup. */
+static int expect_log_transaction(request_rec *r)
+{
+    expect_req *er = get_req(r);
+
+    if (er == NULL || !er->watched) {
+        return DECLINED;
+    }
+    return log_continue(r, er);
+}
+
 /* Before the configuration is read: start the list of names that get a
  * counter.  100-continue always has one. */
 static int expect_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -949,7 +1204,7 @@ static void assign_names(server_rec *s, apr_pool_t *ptemp)
 static int expect_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp, server_rec *s)
 {
-    static const char key[] = "mod_expect counters v3";
+    static const char key[] = "mod_expect counters v4";
     apr_pool_t *process = s->process->pool;
     apr_shm_t *shm;
     apr_status_t rv;
@@ -981,6 +1236,59 @@ static int expect_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     /* From here on, nothing adds to the list. */
     config_names = NULL;
     return OK;
+}
+
+/* What became of the 100-continues met: a line for both protocols, then
+ * one each for HTTP/1.x and HTTP/2. */
+static void status_continue(request_rec *r, int flags)
+{
+    static const struct {
+        const char *key;
+        const char *text;
+        apr_size_t offset;
+    } fields[] = {
+        { "ExpectContinueSent", "100-continue: the 100 went out",
+          APR_OFFSETOF(ex_continue_counts, sent) },
+        { "ExpectContinueSkipped", "100-continue: a final status went out "
+          "first", APR_OFFSETOF(ex_continue_counts, skipped) },
+        { "ExpectContinueEarlyBody", "100-continue: the body came before "
+          "any 100", APR_OFFSETOF(ex_continue_counts, early_body) },
+        { "ExpectContinueAbandoned", "100-continue: the client went away "
+          "first", APR_OFFSETOF(ex_continue_counts, abandoned) },
+        { "ExpectContinueDelayUs", "100-continue: microseconds from the "
+          "end of the head to the 100, summed over those sent",
+          APR_OFFSETOF(ex_continue_counts, delay_us) },
+    };
+    static const char *const proto[] = { "H1", "H2" };
+    static const char *const proto_text[] = { "HTTP/1.x", "HTTP/2" };
+    int i, k;
+
+    for (i = 0; i < (int)(sizeof(fields) / sizeof(fields[0])); i++) {
+        apr_uint64_t n[EX_CONT_PROTOS];
+
+        for (k = 0; k < EX_CONT_PROTOS; k++) {
+            n[k] = ex_atomic_read64((volatile apr_uint64_t *)
+                                     ((char *)&counters->cont[k]
+                                      + fields[i].offset));
+        }
+        if (flags & AP_STATUS_SHORT) {
+            ap_rprintf(r, "%s: %" APR_UINT64_T_FMT "\n", fields[i].key,
+                       n[0] + n[1]);
+            for (k = 0; k < EX_CONT_PROTOS; k++) {
+                ap_rprintf(r, "%s%s: %" APR_UINT64_T_FMT "\n",
+                           fields[i].key, proto[k], n[k]);
+            }
+        }
+        else {
+            ap_rprintf(r, "<tr><td>%s</td><td>%" APR_UINT64_T_FMT
+                       "</td></tr>\n", fields[i].text, n[0] + n[1]);
+            for (k = 0; k < EX_CONT_PROTOS; k++) {
+                ap_rprintf(r, "<tr><td>%s, %s</td><td>%" APR_UINT64_T_FMT
+                           "</td></tr>\n", fields[i].text, proto_text[k],
+                           n[k]);
+            }
+        }
+    }
 }
 
 /* mod_status: a section in /server-status, lines in ?auto. */
@@ -1016,6 +1324,7 @@ static int expect_status_hook(request_rec *r, int flags)
     if (!(flags & AP_STATUS_SHORT)) {
         ap_rputs("<hr />\n<h2>mod_expect</h2>\n<table>\n", r);
     }
+    status_continue(r, flags);
     for (i = 0; i < (int)(sizeof(fields) / sizeof(fields[0])); i++) {
         apr_uint64_t n = ex_atomic_read64((volatile apr_uint64_t *)
                                            ((char *)counters
@@ -1086,6 +1395,15 @@ static void register_hooks(apr_pool_t *p)
                           APR_HOOK_REALLY_FIRST);
     /* After mod_dir's DirectoryIndex, which runs last. */
     ap_hook_fixups(expect_fixups, NULL, NULL, APR_HOOK_REALLY_LAST);
+    ap_hook_header_parser(watch_continue, NULL, NULL,
+                          APR_HOOK_REALLY_FIRST + 1);
+    /* Moved above HTTP_IN when added (watch_filter). */
+    expect_continue_handle = ap_register_input_filter("EXPECT_CONTINUE",
+                                                      continue_filter, NULL,
+                                                      AP_FTYPE_PROTOCOL);
+    /* Before mod_log_config writes the access log. */
+    ap_hook_log_transaction(expect_log_transaction, NULL, NULL,
+                            APR_HOOK_REALLY_FIRST);
     /* Core has checked Expect before post_read_request since 2.4.49, in
      * ap_check_request_header(), which came then; before, it checks
      * after.  Asking the running httpd, not the headers the module was

@@ -9,6 +9,11 @@
 #   make -f Makefile.apxs bench-quick   the same, shorter and rougher
 #   make -f Makefile.apxs bench BENCH_ARGS='--only 3,6'
 #                                       some of the figures (1 to 6)
+#   make -f Makefile.apxs continue-plot a sample of 100-continue uploads
+#                                       against apache2 with mod_expect,
+#                                       drawn as bench/continue.png (the
+#                                       delay to the 100, the outcomes);
+#                                       CONTINUE_LOG=file plots that log
 #
 # bench/run.pl does the work; bench/RESULTS.md tells what each figure is.
 # Servers listen on 127.0.0.1 only and are stopped when it ends.
@@ -22,7 +27,13 @@ DEBS_BENCH := apache2 apache2-dev wrk nghttp2-client valgrind curl perl \
 
 FLOOR := bench/.libs/mod_floor.so
 
-.PHONY: bench bench-quick bench-clean
+.PHONY: bench bench-quick bench-clean continue-plot
+
+CONTINUE_LOG ?= --sample
+
+continue-plot: $(MOD)
+	@$(call need,apache2 gnuplot-nox perl)
+	perl bench/continue-plot $(CONTINUE_LOG) bench/continue.png
 
 bench: $(MOD) $(FLOOR) bench/parse_bench
 	@$(call need,$(DEBS_BENCH))
@@ -47,5 +58,6 @@ bench/parse_bench: bench/parse_bench.c expect_field.c expect_scan.c expect.h
 	    expect_field.c expect_scan.c $$(pkg-config --libs apr-1)
 
 bench-clean:
+	rm -rf bench/continue.png bench/continue-sample.log
 	rm -rf bench/parse_bench bench/.libs bench/*.la bench/*.lo bench/*.slo \
 	    bench/*.o

@@ -617,6 +617,92 @@ START_TEST(rewriting_slots_never_counts_a_name_half_written)
 }
 END_TEST
 
+/* ---- what became of a 100-continue ------------------------------------- */
+
+START_TEST(continue_outcomes_count_by_protocol)
+{
+    ex_count_continue(&counters, 0, EX_CONT_SENT, 120);
+    ex_count_continue(&counters, 0, EX_CONT_SENT, 30);
+    ex_count_continue(&counters, 0, EX_CONT_SKIPPED, 999);
+    ex_count_continue(&counters, 0, EX_CONT_EARLY, 999);
+    ex_count_continue(&counters, 0, EX_CONT_ABANDONED, 999);
+    ex_count_continue(&counters, 1, EX_CONT_SENT, 7);
+    ex_count_continue(&counters, 1, EX_CONT_EARLY, 0);
+    ck_assert_uint_eq(counters.cont[0].sent, 2);
+    ck_assert_uint_eq(counters.cont[0].delay_us, 150);
+    ck_assert_uint_eq(counters.cont[0].skipped, 1);
+    ck_assert_uint_eq(counters.cont[0].early_body, 1);
+    ck_assert_uint_eq(counters.cont[0].abandoned, 1);
+    ck_assert_uint_eq(counters.cont[1].sent, 1);
+    ck_assert_uint_eq(counters.cont[1].delay_us, 7);
+    ck_assert_uint_eq(counters.cont[1].skipped, 0);
+    ck_assert_uint_eq(counters.cont[1].early_body, 1);
+    ck_assert_uint_eq(counters.cont[1].abandoned, 0);
+    /* nothing else moves */
+    ck_assert_uint_eq(counters.requests, 0);
+    ck_assert_uint_eq(counters.continue_100, 0);
+}
+END_TEST
+
+START_TEST(an_undecided_outcome_counts_nothing)
+{
+    ex_count_continue(&counters, 0, EX_CONT_NONE, 50);
+    ex_count_continue(&counters, 1, (ex_cont_outcome)42, 50);
+    ck_assert_uint_eq(counters.cont[0].sent + counters.cont[0].skipped
+                      + counters.cont[0].early_body
+                      + counters.cont[0].abandoned + counters.cont[0].delay_us,
+                      0);
+    ck_assert_uint_eq(counters.cont[1].sent + counters.cont[1].delay_us, 0);
+}
+END_TEST
+
+START_TEST(continue_outcomes_have_their_log_names)
+{
+    ck_assert_ptr_null(ex_cont_name(EX_CONT_NONE));
+    ck_assert_str_eq(ex_cont_name(EX_CONT_SENT), "sent");
+    ck_assert_str_eq(ex_cont_name(EX_CONT_SKIPPED), "skipped");
+    ck_assert_str_eq(ex_cont_name(EX_CONT_EARLY), "early-body");
+    ck_assert_str_eq(ex_cont_name(EX_CONT_ABANDONED), "abandoned");
+    ck_assert_ptr_null(ex_cont_name((ex_cont_outcome)5));
+}
+END_TEST
+
+static void *APR_THREAD_FUNC continue_thread(apr_thread_t *t, void *data)
+{
+    int i;
+
+    (void)data;
+    for (i = 0; i < ROUNDS; i++) {
+        ex_count_continue(&counters, i & 1, (ex_cont_outcome)(1 + i % 4), 3);
+    }
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+START_TEST(concurrent_continue_counting_loses_nothing)
+{
+    apr_thread_t *threads[THREADS];
+    apr_status_t rv;
+    int i;
+
+    for (i = 0; i < THREADS; i++) {
+        ck_assert_int_eq(apr_thread_create(&threads[i], NULL, continue_thread,
+                                           NULL, pool), APR_SUCCESS);
+    }
+    for (i = 0; i < THREADS; i++) {
+        apr_thread_join(&rv, threads[i]);
+    }
+    /* i % 4 == 0 (sent) and 2 (early) fall on even i: HTTP/1.x; 1
+     * (skipped) and 3 (abandoned) on odd i: HTTP/2 */
+    ck_assert_uint_eq(counters.cont[0].sent, THREADS * ROUNDS / 4);
+    ck_assert_uint_eq(counters.cont[0].delay_us, 3 * THREADS * ROUNDS / 4);
+    ck_assert_uint_eq(counters.cont[0].early_body, THREADS * ROUNDS / 4);
+    ck_assert_uint_eq(counters.cont[1].skipped, THREADS * ROUNDS / 4);
+    ck_assert_uint_eq(counters.cont[1].abandoned, THREADS * ROUNDS / 4);
+    ck_assert_uint_eq(counters.cont[1].sent + counters.cont[0].skipped, 0);
+}
+END_TEST
+
 TCase *counters_tcase(void)
 {
     TCase *tc = tcase_create("counters");
@@ -646,5 +732,9 @@ TCase *counters_tcase(void)
     tcase_add_test(tc, http10_continue_is_counted_as_requested);
     tcase_add_test(tc, concurrent_counting_loses_nothing);
     tcase_add_test(tc, rewriting_slots_never_counts_a_name_half_written);
+    tcase_add_test(tc, continue_outcomes_count_by_protocol);
+    tcase_add_test(tc, an_undecided_outcome_counts_nothing);
+    tcase_add_test(tc, continue_outcomes_have_their_log_names);
+    tcase_add_test(tc, concurrent_continue_counting_loses_nothing);
     return tc;
 }
