@@ -955,6 +955,14 @@ static ex_cont_outcome peek_body(request_rec *r)
     return out;
 }
 
+static int has_bytes(apr_bucket_brigade *bb)
+{
+    apr_off_t len = 0;
+
+    return !APR_BRIGADE_EMPTY(bb)
+           && apr_brigade_length(bb, 0, &len) == APR_SUCCESS && len > 0;
+}
+
 static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
                                     ap_input_mode_t mode,
                                     apr_read_type_e block,
@@ -990,14 +998,9 @@ static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
             er->continue_at = apr_time_now();
             ap_remove_input_filter(f);
         }
-        else if (rv == APR_SUCCESS && !APR_BRIGADE_EMPTY(bb)) {
-            apr_off_t len = 0;
-
-            apr_brigade_length(bb, 0, &len);
-            if (len > 0) {
-                er->cont = EX_CONT_EARLY;
-                ap_remove_input_filter(f);
-            }
+        else if (rv == APR_SUCCESS && has_bytes(bb)) {
+            er->cont = EX_CONT_EARLY;
+            ap_remove_input_filter(f);
         }
         return rv;
     }
@@ -1017,17 +1020,12 @@ static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
         er->continue_at = before;
         ap_remove_input_filter(f);
     }
-    else if (rv == APR_SUCCESS && !APR_BRIGADE_EMPTY(bb)) {
-        /* A non-blocking read (no 100 from it since 2.4.41) got body bytes
-         * that came after the look above: early too, and core will send
-         * no 100 now. */
-        apr_off_t len = 0;
-
-        apr_brigade_length(bb, 0, &len);
-        if (len > 0) {
-            er->cont = EX_CONT_EARLY;
-            ap_remove_input_filter(f);
-        }
+    else if (rv == APR_SUCCESS && has_bytes(bb)) {
+        /* Body bytes with expecting_100 still set: core sent no 100 for
+         * this read, the client sent its body without one (it came after
+         * the look above). */
+        er->cont = EX_CONT_EARLY;
+        ap_remove_input_filter(f);
     }
     return rv;
 }
