@@ -316,7 +316,7 @@ typedef struct {
 } ex_name_slot;
 
 /* What became of a 100-continue the module met, on a request with a body
- * (README, "Counters in mod_status" defines each outcome). */
+ * (docs/status.md, "What became of a 100-continue", defines each). */
 typedef enum {
     EX_CONT_NONE = 0,        /* not decided yet */
     EX_CONT_SENT,            /* the interim 100 went out first */

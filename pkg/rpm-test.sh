@@ -167,7 +167,9 @@ LC_ALL=C comm -13 "$T/before" "$T/after-install" |
 sed -e 's|/\.build-id/[0-9a-f][0-9a-f]|/.build-id/XX|' \
     -e 's|/\.build-id/XX/[0-9a-f]*$|/.build-id/XX/ID|' "$T/listed" \
     >"$T/listed-shape"
-cat >"$T/spec-files" <<'LIST'
+# The manual is README.md and every page of docs/ (%doc README.md docs).
+{
+    cat <<'LIST'
 /etc/httpd/conf.d/expect.conf
 /etc/httpd/conf.modules.d/10-expect.conf
 /usr/lib/.build-id
@@ -176,10 +178,14 @@ cat >"$T/spec-files" <<'LIST'
 /usr/lib64/httpd/modules/mod_expect.so
 /usr/share/doc/mod_expect
 /usr/share/doc/mod_expect/README.md
-/usr/share/doc/mod_expect/rhel.md
+/usr/share/doc/mod_expect/docs
 /usr/share/licenses/mod_expect
 /usr/share/licenses/mod_expect/LICENSE
 LIST
+    for page in "$top"/docs/*.md; do
+        echo "/usr/share/doc/mod_expect/docs/${page##*/}"
+    done
+} | LC_ALL=C sort >"$T/spec-files"
 check "the RPM holds the files of the spec's %files" \
     diff "$T/spec-files" "$T/listed-shape"
 check "rpm -ql in the root lists the RPM's files" \
