@@ -19,11 +19,7 @@
 # Servers listen on 127.0.0.1 only and are stopped when it ends.
 
 BENCH_ARGS ?=
-# wrk: keep-alive GETs; nghttp2-client: h2load for the POSTs (wrk counts an
-# interim 100 as a response); valgrind: instructions per request; curl: the
-# refused upload.
-DEBS_BENCH := apache2 apache2-dev wrk nghttp2-client valgrind curl perl \
-              gcc libapr1-dev pkg-config
+# DEBS_BENCH is in pkg/debs.mk.
 
 FLOOR := bench/.libs/mod_floor.so
 

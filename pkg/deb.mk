@@ -13,7 +13,7 @@
 #                                    under a higher version
 
 DEB_OUT  ?= $(TOP)/.debbuild
-DEBS_DEB := build-essential debhelper dpkg-dev fakeroot lintian apache2-dev git
+# DEBS_DEB is in pkg/debs.mk.
 DEB_NAME := libapache2-mod-expect
 
 .PHONY: deb deb-test

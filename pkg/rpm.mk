@@ -21,11 +21,7 @@
 RPM_OUT ?= $(TOP)/.rpmbuild
 # EL release and the httpd release it ships.
 RPM_RELEASES := 8:2.4.37 9:2.4.62
-# rpm and rpmlint; debugedit and elfutils for find-debuginfo; dpkg-dev
-# for dpkg-parsechangelog; what %check's unit tests need; then the wire
-# checks' clients.  The httpd builds need DEBS_MATRIX (t/matrix/matrix.mk).
-DEBS_RPM = rpm rpmlint debugedit elfutils dpkg-dev git gcc make \
-    $(DEBS_UNIT) valgrind $(DEBS_MATRIX) curl perl python3
+# DEBS_RPM is in pkg/debs.mk.
 
 .PHONY: rpm rpm-test
 

@@ -18,11 +18,8 @@ FUZZ_CC      ?= clang
 FUZZ_TARGETS := field scan
 FUZZ_BINS    := $(FUZZ_TARGETS:%=t/fuzz/fuzz_%)
 
-# Debian 12: clang is clang 14; libFuzzer and its sanitizer runtimes are in
-# libclang-rt-14-dev.
-DEBS_FUZZ := clang libclang-rt-14-dev $(DEBS_UNIT)
-# gcc's runtimes, for the unit suite and the module.
-DEBS_SAN  := gcc libasan8 libubsan1
+# DEBS_FUZZ (clang and the runtimes of its libFuzzer) and DEBS_SAN (gcc's
+# sanitizer runtimes) are in pkg/debs.mk.
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer

@@ -12,9 +12,7 @@
 # some of the clients.  Debian's golang-golang-x-net-dev gives Go its
 # HTTP/2 client in GOPATH mode: nothing is fetched.
 
-DEBS_INTEROP := apache2 curl php-cli php-curl golang-go \
-                golang-golang-x-net-dev openjdk-17-jdk-headless nodejs \
-                python3 python3-botocore
+# DEBS_INTEROP is in pkg/debs.mk.
 
 .PHONY: interop
 

@@ -10,12 +10,7 @@
 
 HTTPD_SOURCES ?= $(TOP)/../shared/httpd
 
-# To build httpd from a release tag: autotools, APR, PCRE (pcre3 for
-# 2.4.52 and older, pcre2 after), nghttp2 for mod_http2, OpenSSL for
-# mod_ssl.  Debian's apache2 and apache2-dev for the last row.
-DEBS_MATRIX := make gcc libc6-dev autoconf libtool libtool-bin xz-utils \
-    libapr1-dev libaprutil1-dev libpcre3-dev libpcre2-dev libnghttp2-dev \
-    libssl-dev apache2 apache2-dev
+# DEBS_MATRIX is in pkg/debs.mk.
 
 .PHONY: matrix
 

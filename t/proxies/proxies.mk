@@ -13,8 +13,7 @@
 # CLIENTS=raw and PROXY_CONFIG=default (without the tested fixes) narrow
 # or vary the run.
 
-DEBS_PROXIES := apache2 haproxy nginx varnish curl golang-go nodejs \
-                python3
+# DEBS_PROXIES is in pkg/debs.mk.
 
 .PHONY: proxies
 

@@ -1,0 +1,91 @@
+# Which Debian package gives each thing a target needs, for the Debian
+# release this runs on: the one place in the tree that names packages.
+# Included first by Makefile.apxs; every target's $(call need,...) and
+# .ci/run (through `make -f Makefile.apxs debs`) take their lists from here.
+#
+# Known releases: bookworm (Debian 12) and trixie (Debian 13).  Where the
+# two differ, the name is chosen below by what the release has; a release
+# not in the tables is treated as the newest one known (trixie), and a
+# package it lacks is named by apt-get when the target installs it.
+
+DEB_RELEASE := $(shell . /etc/os-release 2>/dev/null && echo "$$VERSION_CODENAME")
+ifeq ($(DEB_RELEASE),bookworm)
+DEB_FAMILY := bookworm
+else
+DEB_FAMILY := trixie
+endif
+
+# A JDK for Java's HttpClient (t/interop): the release's default one
+# (OpenJDK 17 on 12, 21 on 13; neither release has the other's).
+DEB_JDK := default-jdk-headless
+
+# clang's libFuzzer and sanitizer runtimes for the clang that `clang`
+# gives (14 on 12, 19 on 13): the installed clang's major version when
+# there is one, else the release's default.
+DEB_CLANG_MAJOR_bookworm := 14
+DEB_CLANG_MAJOR_trixie   := 19
+DEB_CLANG_MAJOR := $(or $(shell clang -dumpversion 2>/dev/null | cut -d. -f1),$(DEB_CLANG_MAJOR_$(DEB_FAMILY)))
+DEB_CLANG_RT := libclang-rt-$(DEB_CLANG_MAJOR)-dev
+
+# PCRE 1, for httpd 2.4.52 and older (the RHEL 8 and Ubuntu 22.04 rows of
+# the matrix, and the EL8 RPM).  Debian 12 has libpcre3-dev; Debian 13 has
+# no PCRE 1 at all, so t/matrix/build-pcre.sh builds Debian 12's pcre3
+# source package (dpkg-source unpacks it, with Debian's patches, and the
+# autotools generate its build system again).
+DEB_PCRE1_bookworm := libpcre3-dev
+DEB_PCRE1_trixie   := dpkg-dev autoconf automake libtool gcc make
+DEB_PCRE1 := $(DEB_PCRE1_$(DEB_FAMILY))
+
+# Apache Traffic Server: in Debian 12, not in Debian 13.  A target that
+# needs it says so where the release lacks it.
+DEB_TRAFFICSERVER_bookworm := trafficserver
+DEB_TRAFFICSERVER_trixie   :=
+DEB_TRAFFICSERVER := $(DEB_TRAFFICSERVER_$(DEB_FAMILY))
+
+# Building the module, the unit suite, the integration suite.
+DEBS_BUILD := apache2 apache2-dev gcc libc6-dev
+DEBS_UNIT  := check pkg-config libapr1-dev
+DEBS_IT    := apache2 libapache2-mod-perl2 libwww-perl python3 python3-h2 \
+              curl openssl libio-socket-ssl-perl
+
+# Hardening (t/fuzz/fuzz.mk): clang with libFuzzer; gcc's sanitizer
+# runtimes for the unit suite and the module.
+DEBS_FUZZ := clang $(DEB_CLANG_RT) $(DEBS_UNIT)
+DEBS_SAN  := gcc libasan8 libubsan1
+
+# The Debian package (pkg/deb.mk).
+DEBS_DEB := build-essential debhelper dpkg-dev fakeroot lintian apache2-dev git
+
+# httpd releases from source (t/matrix/matrix.mk): autotools, APR, PCRE 1
+# for 2.4.52 and older and PCRE2 after, nghttp2 for mod_http2, OpenSSL for
+# mod_ssl.  Debian's apache2 and apache2-dev for the last row.
+DEBS_MATRIX := make gcc libc6-dev autoconf libtool libtool-bin xz-utils \
+    libapr1-dev libaprutil1-dev $(DEB_PCRE1) libpcre2-dev libnghttp2-dev \
+    libssl-dev apache2 apache2-dev
+
+# The RPMs (pkg/rpm.mk): rpm and rpmlint; debugedit and elfutils for
+# find-debuginfo; dpkg-dev for dpkg-parsechangelog; what %check's unit
+# tests need; the httpd builds; the wire checks' clients.
+DEBS_RPM = rpm rpmlint debugedit elfutils dpkg-dev git gcc make \
+    $(DEBS_UNIT) valgrind $(DEBS_MATRIX) curl perl python3
+
+# Real clients (t/interop): curl, PHP's curl extension, Go with x/net's
+# HTTP/2 (GOPATH mode: nothing fetched), a JDK, Node, botocore.
+DEBS_INTEROP := apache2 curl php-cli php-curl golang-go \
+    golang-golang-x-net-dev $(DEB_JDK) nodejs python3 python3-botocore
+
+# Reverse proxies (t/proxies), with the clients it borrows from t/interop.
+DEBS_PROXIES := apache2 haproxy nginx varnish curl golang-go nodejs python3
+
+# Benchmarks (bench/bench.mk): wrk for keep-alive GETs, h2load for POSTs,
+# valgrind for instructions a request.
+DEBS_BENCH := apache2 apache2-dev wrk nghttp2-client valgrind curl perl \
+              gcc libapr1-dev pkg-config
+
+# Another Debian release's root (t/distro/run.sh).
+DEBS_DISTRO := debootstrap tar findutils util-linux
+
+# What `make test` needs, for .ci/run's one apt-get.
+DEBS_TEST = make $(DEBS_BUILD) $(DEBS_UNIT) $(DEBS_IT) valgrind $(DEBS_FUZZ) \
+    $(DEBS_SAN) $(DEBS_DEB) $(DEBS_RPM) $(DEBS_MATRIX) $(DEBS_INTEROP) \
+    $(DEBS_PROXIES) perl

@@ -1,0 +1,134 @@
+#!/bin/sh
+# Runs .ci/run inside a fresh minimal root of another Debian release, so
+# that one machine tests the tree on Debian 12 and Debian 13.
+#
+#   t/distro/run.sh trixie       (make -f Makefile.apxs distro DIST=trixie)
+#
+# As root.  The root comes from `debootstrap --variant=minbase`, from the
+# Debian archive this machine's apt uses (t/distro/apt-mirror.sh), and is
+# kept as a tarball in $EXPECT_CACHE/distro/<release>/ (default
+# /var/cache/mod_expect), made again when older than DISTRO_MAX_AGE days
+# (7).  Each run unpacks a new root from it, so every run starts from a
+# minimal system and .ci/run must install all it needs.  Two folders of
+# that cache are bind-mounted into the root so that a second run is
+# quicker without being less fresh: apt's downloaded packages
+# (/var/cache/apt/archives) and the root's own mod_expect cache
+# (/var/cache/mod_expect: the httpd release builds, PCRE).
+#
+# The tree goes in as the files git knows (tracked, and untracked ones
+# that are not ignored: a clean copy, without builds), as /src/main, with
+# the shared folder (../shared, or SHARED=) beside it as /src/shared.
+# /proc, /sys and /dev are mounted for the run and always unmounted, and
+# the root is removed afterwards (KEEP_ROOT=1 keeps it, unmounted).
+# Inside, MOD_EXPECT_DISTRO is set, so .ci/run does not start yet another
+# release's run; CI_TARGET and FUZZ_SECONDS are passed on.
+set -eu
+
+dist=${1:?usage: t/distro/run.sh RELEASE (e.g. trixie, bookworm)}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+shared=${SHARED:-$top/../shared}
+max_age=${DISTRO_MAX_AGE:-7}
+
+say() { echo "distro $dist: $*"; }
+die() { echo "distro $dist: $*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot and mounts)"
+command -v debootstrap >/dev/null 2>&1 ||
+    die "debootstrap is missing (apt-get install debootstrap)"
+[ -d "$shared" ] || die "no shared folder at $shared (SHARED= names it)"
+
+cache=${EXPECT_CACHE:-/var/cache/mod_expect}/distro/$dist
+mkdir -p "$cache/apt-archives" "$cache/mod_expect"
+base=$cache/base.tar
+
+mirror=$(sh "$top/t/distro/apt-mirror.sh")
+security=$(sh "$top/t/distro/apt-mirror.sh" security)
+
+# The base root: debootstrap once a week at most.
+if [ ! -f "$base" ] || [ -n "$(find "$base" -mtime +"$max_age")" ]; then
+    say "debootstrap --variant=minbase $dist from $mirror"
+    tmp=$(mktemp -d "$cache/.base.XXXXXX")
+    if ! debootstrap --variant=minbase "$dist" "$tmp/root" "$mirror" \
+            >"$tmp/debootstrap.log" 2>&1; then
+        tail -n 30 "$tmp/debootstrap.log" >&2
+        rm -rf --one-file-system "$tmp"
+        die "debootstrap failed"
+    fi
+    {
+        echo "deb $mirror $dist main"
+        echo "deb $mirror $dist-updates main"
+        [ -z "$security" ] || echo "deb $security $dist-security main"
+    } >"$tmp/root/etc/apt/sources.list"
+    # No daemon is started by a package's maintainer scripts in the root:
+    # the tests start and stop their own servers, on ports of their own.
+    printf '#!/bin/sh\nexit 101\n' >"$tmp/root/usr/sbin/policy-rc.d"
+    chmod 755 "$tmp/root/usr/sbin/policy-rc.d"
+    tar -C "$tmp/root" -cf "$tmp/base.tar" .
+    mv "$tmp/base.tar" "$base"
+    rm -rf --one-file-system "$tmp"
+fi
+
+root=$(mktemp -d "$cache/root.XXXXXX")
+mounted=""
+cleanup() {
+    status=$?
+    # Innermost first; a busy mount is lazily detached so that the root is
+    # never removed with a mount still under it.
+    for m in $(findmnt -R -n -l -o TARGET "$root" 2>/dev/null | sort -r); do
+        umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+    done
+    if findmnt -R -n "$root" >/dev/null 2>&1 ||
+       [ -n "$(findmnt -n -l -o TARGET | grep -F "$root/" || true)" ]; then
+        echo "distro $dist: $root still has mounts: left in place" >&2
+        status=1
+    elif [ "${KEEP_ROOT:-}" = 1 ]; then
+        echo "distro $dist: the root is kept in $root"
+    else
+        rm -rf --one-file-system "$root"
+    fi
+    exit $status
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+tar -C "$root" -xf "$base"
+[ ! -f /etc/resolv.conf ] || cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+
+# The tree and the shared folder, as the clean copies CI would clone.
+mkdir -p "$root/src/main" "$root/src/shared"
+if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
+    (cd "$top" && git ls-files -z -c -o --exclude-standard |
+        xargs -0 sh -c 'for f; do [ -e "$f" ] || [ -L "$f" ] && printf "%s\0" "$f"; done' sh |
+        tar --null -T - -cf -) | tar -C "$root/src/main" -xf -
+else
+    tar -C "$top" --exclude=./.libs --exclude=./.debbuild --exclude=./.rpmbuild \
+        -cf - . | tar -C "$root/src/main" -xf -
+fi
+cp -a "$shared/." "$root/src/shared/"
+
+mount -t proc proc "$root/proc"
+mount -t sysfs sysfs "$root/sys"
+mount --rbind /dev "$root/dev"
+mount --make-rslave "$root/dev"
+mkdir -p "$root/var/cache/apt/archives" "$root/var/cache/mod_expect"
+mount --bind "$cache/apt-archives" "$root/var/cache/apt/archives"
+mount --bind "$cache/mod_expect" "$root/var/cache/mod_expect"
+
+say "$(. "$root/etc/os-release" && echo "$PRETTY_NAME"), .ci/run in a fresh root"
+start=$(date +%s)
+set +e
+chroot "$root" /usr/bin/env -i \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    HOME=/root LANG=C.UTF-8 CI=true MOD_EXPECT_DISTRO="$dist" \
+    ${FUZZ_SECONDS:+FUZZ_SECONDS=$FUZZ_SECONDS} \
+    ${CI_TARGET:+CI_TARGET="$CI_TARGET"} \
+    /bin/bash /src/main/.ci/run </dev/null
+status=$?
+set -e
+took=$(( $(date +%s) - start ))
+if [ $status = 0 ]; then
+    say ".ci/run passed in ${took} s"
+else
+    say ".ci/run FAILED (exit $status) after ${took} s"
+fi
+exit $status
