@@ -24,6 +24,7 @@ my $port = $probe->sockport;
 close $probe;
 
 local $ENV{EXPECT_TOP} = $top;
+local $ENV{EXPECT_DOCROOT} = "$top/conf/demo";
 local $ENV{EXPECT_PORT} = $port;
 local $ENV{EXPECT_RUN} = $run;
 my $pid = fork // die "fork: $!";
