@@ -21,6 +21,7 @@ set -eu
 tarball=${1:?usage: build-httpd.sh httpd-2.4.NN.tar.xz}
 [ -f "$tarball" ] || { echo "build-httpd.sh: no such file: $tarball" >&2; exit 1; }
 tarball=$(cd "$(dirname "$tarball")" && pwd)/$(basename "$tarball")
+here=$(cd "$(dirname "$0")" && pwd)
 
 cache=${EXPECT_CACHE:-}
 if [ -z "$cache" ]; then
@@ -66,11 +67,12 @@ mkdir "$stage/src"
 step "unpacking" tar -xJf "$tarball" -C "$stage/src" --strip-components=1
 cd "$stage/src"
 
-# 2.4.53 and later use PCRE2; the older releases know only PCRE (pcre3).
+# 2.4.53 and later use PCRE2; the older releases know only PCRE 1, which
+# Debian 13 lacks: t/matrix/build-pcre.sh gives Debian's, or builds one.
 if grep -q pcre2-config configure.in; then
     pcre=/usr/bin/pcre2-config
 else
-    pcre=/usr/bin/pcre-config
+    pcre=$(EXPECT_CACHE="$cache" sh "$here/build-pcre.sh")
 fi
 [ -x "$pcre" ] || { echo "build-httpd.sh: $pcre is missing" >&2; exit 1; }
 
