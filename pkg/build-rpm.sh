@@ -49,7 +49,17 @@ inc=$("$apxs" -q INCLUDEDIR)
 mmn=$(sed -n 's/^#define MODULE_MAGIC_NUMBER_MAJOR \([0-9]*\).*/\1/p' \
     "$inc/ap_mmn.h")
 [ -n "$mmn" ] || { echo "build-rpm.sh: no MMN in $inc/ap_mmn.h" >&2; exit 1; }
-sed -e "s|@EL@|$el|g" -e "s|@APXS@|$apxs|g" -e "s|@MMN@|$mmn|g" \
+# rpm 4.20 makes the debug packages without redhat-rpm-config's %install
+# override (pkg/el-macros.in): the marked lines go for it.
+rpmver=$(rpm --version | sed -n 's/^RPM version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
+[ -n "$rpmver" ] || { echo "build-rpm.sh: cannot tell rpm's version" >&2; exit 1; }
+set -- $rpmver
+if [ "$1" -gt 4 ] || { [ "$1" = 4 ] && [ "$2" -ge 20 ]; }; then
+    old_rpm='/^#@RPM_BEFORE_4_20@$/,/^#@RPM_BEFORE_4_20@$/d'
+else
+    old_rpm='/^#@RPM_BEFORE_4_20@$/d'
+fi
+sed -e "$old_rpm" -e "s|@EL@|$el|g" -e "s|@APXS@|$apxs|g" -e "s|@MMN@|$mmn|g" \
     "$top/pkg/el-macros.in" >"$out/macros"
 
 # --nodeps: Debian's rpm database lists no package, so no BuildRequires
