@@ -122,6 +122,16 @@ KNOWN = [
      CURL_LOOP_CURL, 51),
     ('php', ('front',), 'strict', 'small', ((7, 69), None), CURL_LOOP,
      CURL_LOOP_PHP, 21),
+    # Go sends the announced body after a final status on a connection that
+    # stays open (its transport.go: "If we're going to keep using the
+    # connection, we need to send the request body"), as RFC 9112's framing
+    # wants; 1.19 does not.  The front, which takes what follows a 417 for
+    # the next request (what lets curl's retry through), reads that body as
+    # a request: no front that keeps the connection is right for both.
+    ('go', ('front',), 'strict', None, ((1, 24), None),
+     'Go sends the body after the 417; see docs/clients.md',
+     {'its body was read as a request':
+      'sends its body after the 417, the front reads it as a request'}, 1),
 ]
 
 
@@ -159,6 +169,9 @@ def client_versions(clients):
     if 'php' in clients:
         out['php'] = version_tuple(cmd(
             ['php', '-r', 'echo curl_version()["version"];']))
+    if 'go' in clients:
+        m = re.search(r'\bgo(\d[\d.]*)', cmd(['go', 'version']))
+        out['go'] = version_tuple(m.group(1) if m else '')
     if 'java' in clients:
         v = cmd(['java', '-version']).split('version', 1)
         out['java'] = version_tuple(v[1] if len(v) > 1 else '')
@@ -406,12 +419,16 @@ def judge(c, r, log, seen_ports, version):
         problems.append('read %d of %d bytes' % (nread, c['size']))
     if not front:
         problems.append('not in the access log')
+    # The body starts with a request for /smuggled/b/<id>: that request in
+    # the access log is this case's body, taken for a request.
+    if any(e['path'] == '/smuggled/b/%s' % c['id'] for e in log):
+        problems.append('its body was read as a request')
     bad = sorted({e['status'] for e in front + back if e['status'] == 400})
     if bad:
         problems.append('400 in the access log')
     known = known_for(c, version)
-    what = [w for m, w in known[1].items() if r and m in r['error']] \
-        if known else []
+    said = '; '.join(problems)
+    what = [w for m, w in known[1].items() if m in said] if known else []
     if known and not problems:
         row['verdict'] = 'FAIL: known behaviour gone (%s): %s' % (
             known[0], ', '.join(known[1].values()))
@@ -505,6 +522,7 @@ def main():
     for c, _ in results:
         sent.add('/%s/b/%s' % (c['scope'], c['id']))
         sent.add('/backend/b/%s' % c['id'])
+        sent.add('/smuggled/b/%s' % c['id'])    # judged with its case
     strays = [e['raw'].rstrip('\n') for e in log if e['path'] not in sent]
 
     rows = []
@@ -592,7 +610,9 @@ def print_summary(rows):
         out = []
         for scope in SCOPES:
             runs = cells[key].get(scope, [])
-            if len({w for _, w, _ in runs}) == 1:
+            if not runs:
+                out.append('not run')
+            elif len({w for _, w, _ in runs}) == 1:
                 out.append('%s, %.0f ms' % (runs[0][1], max(m for _, _, m in runs)))
             else:
                 out.append('; '.join('%s: %s, %.0f ms' % r for r in runs))
