@@ -119,6 +119,7 @@ class Front:
         self.conns = set()
         self.lock = threading.Lock()
         self.errors = []
+        self.accepted = 0       # client connections, for the run's report
         self.thread = threading.Thread(target=self._accept, daemon=True)
         self.thread.start()
 
@@ -144,6 +145,7 @@ class Front:
                 return
             with self.lock:
                 self.conns.add(c)
+                self.accepted += 1
             threading.Thread(target=self._serve, args=(c,),
                              daemon=True).start()
 

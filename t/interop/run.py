@@ -505,11 +505,15 @@ def main():
             for proto in PROTOCOLS[client]:
                 cases = cases_for(client, proto)
                 t = time.monotonic()
+                before = front.accepted
                 got = run_client(cmds[client], 'http://127.0.0.1:%d'
                                  % front.port if proto == 'front' else base,
                                  proto, cases)
-                print('interop: %s %s: %d cases in %.1f s'
-                      % (client, proto, len(cases), time.monotonic() - t))
+                print('interop: %s %s: %d cases in %.1f s%s'
+                      % (client, proto, len(cases), time.monotonic() - t,
+                         ', %d connections to the front'
+                         % (front.accepted - before)
+                         if proto == 'front' else ''))
                 results.extend((c, got.get(c['id'])) for c in cases)
         time.sleep(1)   # the last lines of the access log
         log = read_log(os.path.join(workdir, 'access_log'))
