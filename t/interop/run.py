@@ -80,11 +80,13 @@ CUSTOM_EXPECT = {'curl', 'php', 'go', 'node'}
 # Known client behaviours, by client version.  Each entry: the client, its
 # protocols, the scope, the body ("small", "large" or None for both), the
 # versions [low, high) it holds for (the library's version: libcurl for curl
-# and PHP, the JDK for Java), the reference, {the client's error: what
+# and PHP, the JDK for Java, Go's), the reference, {a problem of the case
+# (the client's error, or "its body was read as a request"): what
 # happens}, and the requests the origin sees (None: not counted).  A case
-# an entry covers is "known" only when it ends with one of those errors
-# after exactly that many requests; a case that then passes, or fails
-# another way, fails: the behaviour changed, measure it and change the
+# an entry covers is "known" only when it has one of those problems
+# (others may follow from it, such as the status a lost 417 leaves) after
+# exactly that many requests; a case that then passes, or fails without
+# one of them, fails: the behaviour changed, measure it and change the
 # entry.  Outside an entry's versions a case is judged as any other.
 CURL_H2_417 = ('libcurl 7.88 over HTTP/2, no upstream report found; nghttp '
                'and t/h2client.py get the 417')
@@ -103,7 +105,9 @@ KNOWN = [
      'JDK-8286171', {'no response in': 'hangs'}, 1),
     # Mostly "Empty reply from server" (52); now and then the 417 comes
     # through and the transfer still ends in an error (16).  Measured with
-    # 7.88.1; 8.7.0 reworked the wait for 100 (curl commit 80a3b830cc).
+    # 7.88.1 only, and the loop below with 8.14.1 only: the boundary at
+    # 8.7.0, which reworked the wait for the 100 (curl commit 80a3b830cc),
+    # is ours, and a version between that behaves otherwise fails.
     ('curl', ('h2',), 'strict', 'small', ((7, 69), (8, 7)), CURL_H2_417, {
         'curl exit 52': '"Empty reply from server"',
         'curl exit 16': '"Error in the HTTP2 framing layer"'}, 1),
