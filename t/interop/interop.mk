@@ -14,9 +14,14 @@
 # some of the clients.  Debian's golang-golang-x-net-dev gives Go its
 # HTTP/2 client in GOPATH mode: nothing is fetched.
 
-DEBS_INTEROP := apache2 curl php-cli php-curl golang-go \
-                golang-golang-x-net-dev openjdk-17-jdk-headless nodejs \
-                python3 python3-botocore
+# The JDK: 17 where the release has it (Debian 12), else the release's
+# default one (Debian 13 has no 17: 21).  "=", so that apt-cache runs only
+# when the interop target needs the list.
+INTEROP_JDK = $(shell apt-cache show openjdk-17-jdk-headless >/dev/null 2>&1 \
+                && echo openjdk-17-jdk-headless || echo default-jdk-headless)
+DEBS_INTEROP = apache2 curl php-cli php-curl golang-go \
+               golang-golang-x-net-dev $(INTEROP_JDK) nodejs \
+               python3 python3-botocore
 
 .PHONY: interop
 
