@@ -12,8 +12,8 @@ runs its cases one after the other in one process (curl: a process per
 case), over HTTP/1.1 and, where it can, HTTP/2 over cleartext (h2c, prior
 knowledge), and over HTTP/1.1 through t/interop/front.py, a front that
 keeps the client's connection open after the origin's 417 as Traffic
-Server and Squid do ("front": the met and strict scopes).  A case is a scope (met, strict, lenient, ext, proxy; see
-httpd.conf) and a body (128 bytes, or 2 MiB, over the 1 MiB from which
+Server and Squid do ("front": the met and strict scopes).  A case is a
+scope (met, strict, lenient, ext, proxy; see httpd.conf) and a body (128 bytes, or 2 MiB, over the 1 MiB from which
 curl 7.88 asks for 100-continue by itself); every upload asks for
 100-continue the way that client does it.
 
@@ -34,11 +34,11 @@ on a connection used before, and the verdict.  A case fails on:
     100-continue and the scope meets nothing, 200 elsewhere).
 
 A client behaviour listed in KNOWN for the client's version (libcurl's
-for curl and PHP, the JDK's for Java) is reported as "known: ..." and not
-counted as a failure, as long as it is exactly what KNOWN says (the
-client's error and the number of requests the origin saw); a covered case
-that passes or fails otherwise fails.  Whatever happens, apache2 is stopped at the end, and the
-last line says "N passed, N failed".
+for curl and PHP, the JDK's for Java, Go's) is reported as "known: ..."
+and not counted as a failure, as long as it is what KNOWN says (the
+problem and the number of requests the origin saw); a covered case that
+passes or fails otherwise fails.  Whatever happens, apache2 and the front
+are stopped at the end, and the last line says "N passed, N failed".
 
 Settings (environment): APACHE2 (default /usr/sbin/apache2), MODULE (the
 module to load, default .libs/mod_expect.so), CLIENTS (a comma-separated
@@ -57,6 +57,7 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True     # no __pycache__ in the tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import front as keepopen    # noqa: E402
 
@@ -215,14 +216,14 @@ NO_H2 = {
 
 apache = None
 workdir = None
-front = None
+relay = None        # the keep-open front
 
 
 def stop_server():
-    global apache, front
-    if front is not None:
-        front.stop()
-        front = None
+    global apache, relay
+    if relay is not None:
+        relay.stop()
+        relay = None
     if apache is None:
         return
     if apache.poll() is None:
@@ -454,7 +455,7 @@ def judge(c, r, log, seen_ports, version):
 
 
 def main():
-    global apache, workdir, front
+    global apache, workdir, relay
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     if not os.path.isfile(MODULE):
@@ -501,28 +502,28 @@ def main():
             sys.exit('apache2 did not start\n' + log)
         base = 'http://127.0.0.1:%d' % port
         print('interop: apache2 pid %d on %s, %s' % (apache.pid, base, workdir))
-        front = keepopen.Front(port)
-        print('interop: keep-open front on 127.0.0.1:%d' % front.port)
+        relay = keepopen.Front(port)
+        print('interop: keep-open front on 127.0.0.1:%d' % relay.port)
 
         results = []
         for client in clients:
             for proto in PROTOCOLS[client]:
                 cases = cases_for(client, proto)
                 t = time.monotonic()
-                before = front.accepted
+                before = relay.accepted
                 got = run_client(cmds[client], 'http://127.0.0.1:%d'
-                                 % front.port if proto == 'front' else base,
+                                 % relay.port if proto == 'front' else base,
                                  proto, cases)
                 print('interop: %s %s: %d cases in %.1f s%s'
                       % (client, proto, len(cases), time.monotonic() - t,
                          ', %d connections to the front'
-                         % (front.accepted - before)
+                         % (relay.accepted - before)
                          if proto == 'front' else ''))
                 results.extend((c, got.get(c['id'])) for c in cases)
         time.sleep(1)   # the last lines of the access log
         log = read_log(os.path.join(workdir, 'access_log'))
         errlog = open(os.path.join(workdir, 'error_log')).read()
-        front_errors = list(front.errors)
+        front_errors = list(relay.errors)
     finally:
         stop_server()
 
