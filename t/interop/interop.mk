@@ -5,7 +5,9 @@
 #                                   (and x/net/http2 for h2c), Java 17's
 #                                   HttpClient, Node's http and http2,
 #                                   botocore's S3 PutObject, against
-#                                   Debian's apache2 with the module
+#                                   Debian's apache2 with the module,
+#                                   straight and through a front that
+#                                   keeps the connection open after a 417
 #
 # t/interop/run.py says what each case checks; it prints the table and
 # "N passed, N failed", and fails on any failed case.  CLIENTS=go,node runs

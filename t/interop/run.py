@@ -10,8 +10,10 @@ in a directory of its own under /tmp; as root, apache2 runs as nobody.
 Builds the Go and Java clients into that directory.  Each client program
 runs its cases one after the other in one process (curl: a process per
 case), over HTTP/1.1 and, where it can, HTTP/2 over cleartext (h2c, prior
-knowledge).  A case is a scope (met, strict, lenient, ext, proxy; see
-httpd.conf) and a body (128 bytes, or 2 MiB, over the 1 MiB from which
+knowledge), and over HTTP/1.1 through t/interop/front.py, a front that
+keeps the client's connection open after the origin's 417 as Traffic
+Server and Squid do ("front": the met and strict scopes).  A case is a
+scope (met, strict, lenient, ext, proxy; see httpd.conf) and a body (128 bytes, or 2 MiB, over the 1 MiB from which
 curl 7.88 asks for 100-continue by itself); every upload asks for
 100-continue the way that client does it.
 
@@ -31,9 +33,12 @@ on a connection used before, and the verdict.  A case fails on:
   - a status other than the scope's (417 where the request asked for
     100-continue and the scope meets nothing, 200 elsewhere).
 
-A client bug listed in KNOWN is reported as "known: ..." and not counted
-as a failure.  Whatever happens, apache2 is stopped at the end, and the
-last line says "N passed, N failed".
+A client behaviour listed in KNOWN for the client's version (libcurl's
+for curl and PHP, the JDK's for Java, Go's) is reported as "known: ..."
+and not counted as a failure, as long as it is what KNOWN says (the
+problem and the number of requests the origin saw); a covered case that
+passes or fails otherwise fails.  Whatever happens, apache2 and the front
+are stopped at the end, and the last line says "N passed, N failed".
 
 Settings (environment): APACHE2 (default /usr/sbin/apache2), MODULE (the
 module to load, default .libs/mod_expect.so), CLIENTS (a comma-separated
@@ -43,6 +48,7 @@ directory.
 """
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -50,6 +56,10 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.dont_write_bytecode = True     # no __pycache__ in the tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import front as keepopen    # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, '..', '..'))
@@ -68,22 +78,110 @@ SCOPES = ('met', 'strict', 'lenient', 'ext', 'proxy')
 # when the value is exactly 100-continue.
 CUSTOM_EXPECT = {'curl', 'php', 'go', 'node'}
 
-# Client bugs: (client, protocol, scope) -> (reference, {the client's
-# error: what happens}).  A case that ends with one of those errors is
-# "known", not a failure; any other failure still fails.
+# Known client behaviours, by client version.  Each entry: the client, its
+# protocols, the scope, the body ("small", "large" or None for both), the
+# versions [low, high) it holds for (the library's version: libcurl for curl
+# and PHP, the JDK for Java, Go's), the reference, {a problem of the case
+# (the client's error, or "its body was read as a request"): what
+# happens}, and the requests the origin sees (None: not counted).  A case
+# an entry covers is "known" only when it has one of those problems
+# (others may follow from it, such as the status a lost 417 leaves) after
+# exactly that many requests; a case that then passes, or fails without
+# one of them, fails: the behaviour changed, measure it and change the
+# entry.  Outside an entry's versions a case is judged as any other.
 CURL_H2_417 = ('libcurl 7.88 over HTTP/2, no upstream report found; nghttp '
                'and t/h2client.py get the 417')
-KNOWN = {
-    ('java', 'h1', 'strict'): ('JDK-8286171', {'no response in': 'hangs'}),
+# libcurl repeats a request that got 417 while it waited for the 100 (since
+# 7.69.0), on a connection that stays open, with the Expect field the
+# caller set: each answer is the same 417, until the redirect limit (curl's
+# tool: 50, PHP's curl extension: 20) ends the transfer with error 47.
+CURL_LOOP = ('libcurl keeps a caller-set Expect on its retry after 417, '
+             'see docs/clients.md')
+CURL_LOOP_CURL = {'curl exit 47': 'loops on 417 until --max-redirs (50)'}
+CURL_LOOP_PHP = {'curl error 47': 'loops on 417 until CURLOPT_MAXREDIRS '
+                                  '(20, PHP\'s default)'}
+KNOWN = [
+    # Fixed in JDK 20; 17.0.21 answers the 417 (17.0.15 hung).
+    ('java', ('h1', 'front'), 'strict', None, ((17,), (17, 0, 21)),
+     'JDK-8286171', {'no response in': 'hangs'}, 1),
     # Mostly "Empty reply from server" (52); now and then the 417 comes
-    # through and the transfer still ends in an error (16).
-    ('curl', 'h2', 'strict'): (CURL_H2_417, {
+    # through and the transfer still ends in an error (16).  Measured with
+    # 7.88.1 only, and the loop below with 8.14.1 only: the boundary at
+    # 8.7.0, which reworked the wait for the 100 (curl commit 80a3b830cc),
+    # is ours, and a version between that behaves otherwise fails.
+    ('curl', ('h2',), 'strict', 'small', ((7, 69), (8, 7)), CURL_H2_417, {
         'curl exit 52': '"Empty reply from server"',
-        'curl exit 16': '"Error in the HTTP2 framing layer"'}),
-    ('php', 'h2', 'strict'): (CURL_H2_417, {
+        'curl exit 16': '"Error in the HTTP2 framing layer"'}, 1),
+    ('php', ('h2',), 'strict', 'small', ((7, 69), (8, 7)), CURL_H2_417, {
         'curl error 52': '"Empty reply from server"',
-        'curl error 16': '"Error in the HTTP2 framing layer"'}),
-}
+        'curl error 16': '"Error in the HTTP2 framing layer"'}, 1),
+    # The loop: over HTTP/2 from 8.7.0 (measured with 8.14.1), behind a
+    # front that keeps the connection open from 7.69.0 (measured with
+    # 7.88.1 and 8.14.1).  Over HTTP/1.1 straight to the module there is
+    # none: its 417 closes the connection and curl does not retry then.
+    ('curl', ('h2',), 'strict', 'small', ((8, 7), None), CURL_LOOP,
+     CURL_LOOP_CURL, 51),
+    ('php', ('h2',), 'strict', 'small', ((8, 7), None), CURL_LOOP,
+     CURL_LOOP_PHP, 21),
+    ('curl', ('front',), 'strict', 'small', ((7, 69), None), CURL_LOOP,
+     CURL_LOOP_CURL, 51),
+    ('php', ('front',), 'strict', 'small', ((7, 69), None), CURL_LOOP,
+     CURL_LOOP_PHP, 21),
+    # Go sends the announced body after a final status on a connection that
+    # stays open (its transport.go: "If we're going to keep using the
+    # connection, we need to send the request body"), as RFC 9112's framing
+    # wants; 1.19 does not.  The front, which takes what follows a 417 for
+    # the next request (what lets curl's retry through), reads that body as
+    # a request: no front that keeps the connection is right for both.
+    ('go', ('front',), 'strict', None, ((1, 24), None),
+     'Go sends the body after the 417; see docs/clients.md',
+     {'its body was read as a request':
+      'sends its body after the 417, the front reads it as a request'}, 1),
+]
+
+
+def known_for(c, version):
+    """The KNOWN entry for case c with this client version, or None."""
+    if version is None:
+        return None
+    for client, protos, scope, size, (low, high), ref, errors, n in KNOWN:
+        if client == c['client'] and c['proto'] in protos \
+                and scope == c['scope'] and size in (None, c['sname']) \
+                and version >= low and (high is None or version < high):
+            return ref, errors, n
+    return None
+
+
+def version_tuple(text):
+    m = re.search(r'(\d+)(?:\.(\d+))?(?:\.(\d+))?', text or '')
+    return tuple(int(x) for x in m.groups() if x is not None) if m else None
+
+
+def client_versions(clients):
+    """The version each client's behaviour depends on, for KNOWN."""
+    out = {}
+
+    def cmd(args):
+        try:
+            p = subprocess.run(args, capture_output=True, text=True,
+                               timeout=60)
+            return p.stdout + p.stderr
+        except OSError:
+            return ''
+    if 'curl' in clients:
+        v = cmd(['curl', '--version']).split('libcurl/', 1)
+        out['curl'] = version_tuple(v[1] if len(v) > 1 else '')
+    if 'php' in clients:
+        out['php'] = version_tuple(cmd(
+            ['php', '-r', 'echo curl_version()["version"];']))
+    if 'go' in clients:
+        m = re.search(r'\bgo(\d[\d.]*)', cmd(['go', 'version']))
+        out['go'] = version_tuple(m.group(1) if m else '')
+    if 'java' in clients:
+        v = cmd(['java', '-version']).split('version', 1)
+        out['java'] = version_tuple(v[1] if len(v) > 1 else '')
+    return out
+
 
 # What each client needs (Debian's packages, see interop.mk).
 TOOLS = {
@@ -97,13 +195,19 @@ TOOLS = {
 
 # Protocols each client runs, and why a client does not run one.
 PROTOCOLS = {
-    'curl': ('h1', 'h2'),
-    'php': ('h1', 'h2'),
-    'go': ('h1', 'h2'),
-    'java': ('h1',),
-    'node': ('h1', 'h2'),
-    'botocore': ('h1',),
+    'curl': ('h1', 'h2', 'front'),
+    'php': ('h1', 'h2', 'front'),
+    'go': ('h1', 'h2', 'front'),
+    'java': ('h1', 'front'),
+    'node': ('h1', 'h2', 'front'),
+    'botocore': ('h1', 'front'),
 }
+# "front": HTTP/1.1 through t/interop/front.py, which keeps the client's
+# connection open after the origin's 417 as Traffic Server and Squid do;
+# only the scopes FRONT_SCOPES run there.
+FRONT_SCOPES = ('met', 'strict')
+PROTO_NAMES = {'h1': 'HTTP/1.1', 'h2': 'HTTP/2',
+               'front': 'HTTP/1.1, keep-open front'}
 NO_H2 = {
     'java': 'HttpClient speaks h2 over TLS or via Upgrade only, and '
             'mod_http2 declines an Upgrade on a request with a body',
@@ -112,10 +216,14 @@ NO_H2 = {
 
 apache = None
 workdir = None
+relay = None        # the keep-open front
 
 
 def stop_server():
-    global apache
+    global apache, relay
+    if relay is not None:
+        relay.stop()
+        relay = None
     if apache is None:
         return
     if apache.poll() is None:
@@ -195,7 +303,7 @@ def build_clients(clients):
 
 def cases_for(client, proto):
     cases = []
-    for scope in SCOPES:
+    for scope in FRONT_SCOPES if proto == 'front' else SCOPES:
         for sname, size in SIZES:
             run_id = '%s-%s-%s-%s' % (client, proto, scope, sname)
             if scope == 'ext' and client in CUSTOM_EXPECT:
@@ -216,6 +324,8 @@ def run_client(cmd, base, proto, cases):
                     % (c['id'], base, c['scope'], c['id'], c['size'],
                        c['expect']) for c in cases)
     limit = len(cases) * (BOUND + 2) + 30
+    # Through the front the client speaks HTTP/1.1 as usual.
+    proto = 'h1' if proto == 'front' else proto
     env = dict(os.environ, CLIENT_BOUND=str(BOUND), IOP_PROTO=proto,
                IOP_BASE=base)
     # In a process group of its own, so that what it runs (curl, the JVM's
@@ -264,7 +374,7 @@ def read_log(path):
     return entries
 
 
-def judge(c, r, log, seen_ports):
+def judge(c, r, log, seen_ports, version):
     """The row for case c with client result r and its log lines."""
     front = [e for e in log if e['path'] == '/%s/b/%s' % (c['scope'], c['id'])]
     back = [e for e in log if e['path'] == '/backend/b/%s' % c['id']]
@@ -314,13 +424,25 @@ def judge(c, r, log, seen_ports):
         problems.append('read %d of %d bytes' % (nread, c['size']))
     if not front:
         problems.append('not in the access log')
+    # The body starts with a request for /smuggled/b/<id>: that request in
+    # the access log is this case's body, taken for a request.
+    if any(e['path'] == '/smuggled/b/%s' % c['id'] for e in log):
+        problems.append('its body was read as a request')
     bad = sorted({e['status'] for e in front + back if e['status'] == 400})
     if bad:
         problems.append('400 in the access log')
-    known = KNOWN.get((c['client'], c['proto'], c['scope']))
-    what = [w for m, w in known[1].items() if r and m in r['error']] \
-        if known else []
-    if problems and what:
+    known = known_for(c, version)
+    said = '; '.join(problems)
+    what = [w for m, w in known[1].items() if m in said] if known else []
+    if known and not problems:
+        row['verdict'] = 'FAIL: known behaviour gone (%s): %s' % (
+            known[0], ', '.join(known[1].values()))
+        row['ok'] = False
+    elif problems and what and known[2] not in (None, len(front)):
+        row['verdict'] = 'FAIL: %s after %d requests, known after %d' % (
+            '; '.join(problems), len(front), known[2])
+        row['ok'] = False
+    elif problems and what:
         row['verdict'] = 'known: %s (%s)' % (what[0], known[0])
         row['ok'] = True
     elif problems:
@@ -333,7 +455,7 @@ def judge(c, r, log, seen_ports):
 
 
 def main():
-    global apache, workdir
+    global apache, workdir, relay
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     if not os.path.isfile(MODULE):
@@ -360,6 +482,10 @@ def main():
                     os.path.join(workdir, 'cgi', 'count'))
         os.chmod(os.path.join(workdir, 'cgi', 'count'), 0o755)
         cmds = build_clients(clients)
+        versions = client_versions(clients)
+        print('interop: versions: %s' % ', '.join(
+            '%s %s' % (k, '.'.join(map(str, v)) if v else 'unknown')
+            for k, v in sorted(versions.items())))
 
         port = free_port()
         env = dict(os.environ, IOP_DIR=workdir, IOP_PORT=str(port),
@@ -376,19 +502,28 @@ def main():
             sys.exit('apache2 did not start\n' + log)
         base = 'http://127.0.0.1:%d' % port
         print('interop: apache2 pid %d on %s, %s' % (apache.pid, base, workdir))
+        relay = keepopen.Front(port)
+        print('interop: keep-open front on 127.0.0.1:%d' % relay.port)
 
         results = []
         for client in clients:
             for proto in PROTOCOLS[client]:
                 cases = cases_for(client, proto)
                 t = time.monotonic()
-                got = run_client(cmds[client], base, proto, cases)
-                print('interop: %s %s: %d cases in %.1f s'
-                      % (client, proto, len(cases), time.monotonic() - t))
+                before = relay.accepted
+                got = run_client(cmds[client], 'http://127.0.0.1:%d'
+                                 % relay.port if proto == 'front' else base,
+                                 proto, cases)
+                print('interop: %s %s: %d cases in %.1f s%s'
+                      % (client, proto, len(cases), time.monotonic() - t,
+                         ', %d connections to the front'
+                         % (relay.accepted - before)
+                         if proto == 'front' else ''))
                 results.extend((c, got.get(c['id'])) for c in cases)
         time.sleep(1)   # the last lines of the access log
         log = read_log(os.path.join(workdir, 'access_log'))
         errlog = open(os.path.join(workdir, 'error_log')).read()
+        front_errors = list(relay.errors)
     finally:
         stop_server()
 
@@ -396,13 +531,15 @@ def main():
     for c, _ in results:
         sent.add('/%s/b/%s' % (c['scope'], c['id']))
         sent.add('/backend/b/%s' % c['id'])
+        sent.add('/smuggled/b/%s' % c['id'])    # judged with its case
     strays = [e['raw'].rstrip('\n') for e in log if e['path'] not in sent]
 
     rows = []
     seen_ports = {}
     for c, r in results:
         group = seen_ports.setdefault((c['client'], c['proto']), set())
-        rows.append((c, judge(c, r, log, group)))
+        rows.append((c, judge(c, r, log, group,
+                              versions.get(c['client']))))
     print_table(rows, clients)
 
     failed = sum(1 for _, row in rows if not row['ok'])
@@ -411,6 +548,10 @@ def main():
         print('\ndesync: requests in the access log that no case sent:')
         for s in strays:
             print('    ' + s)
+        failed += 1
+    if front_errors:
+        print('\nthe keep-open front could not relay:\n    '
+              + '\n    '.join(front_errors))
         failed += 1
     crashes = [l for l in errlog.splitlines() if 'exit signal' in l]
     if crashes:
@@ -429,8 +570,8 @@ def print_table(rows, clients):
             'elapsed', 'read', 'requests', 'reused', 'verdict')
     table = [head]
     for c, row in rows:
-        table.append((c['client'], 'HTTP/2' if c['proto'] == 'h2'
-                      else 'HTTP/1.1', c['scope'], c['sname'],
+        table.append((c['client'], PROTO_NAMES[c['proto']],
+                      c['scope'], c['sname'],
                       c['expect'].replace('auto', '100-continue (auto)')
                       if row['expect'] == 'yes' else 'none',
                       str(row['status'] or '-'), row['saw100'],
@@ -458,6 +599,8 @@ def print_summary(rows):
             order.append(key)
         if row['verdict'].startswith('known: '):
             what = 'known: ' + row['verdict'][7:].split(' (')[0]
+            if row['requests'] > 1:
+                what += ', %d requests' % row['requests']
         else:
             what = str(row['status'] or 'no answer')
             if row['saw100'] == 'yes':
@@ -476,12 +619,14 @@ def print_summary(rows):
         out = []
         for scope in SCOPES:
             runs = cells[key].get(scope, [])
-            if len({w for _, w, _ in runs}) == 1:
+            if not runs:
+                out.append('not run')
+            elif len({w for _, w, _ in runs}) == 1:
                 out.append('%s, %.0f ms' % (runs[0][1], max(m for _, _, m in runs)))
             else:
                 out.append('; '.join('%s: %s, %.0f ms' % r for r in runs))
-        print('| %s | %s | %s |' % (key[0], 'HTTP/2' if key[1] == 'h2'
-                                    else 'HTTP/1.1', ' | '.join(out)))
+        print('| %s | %s | %s |' % (key[0], PROTO_NAMES[key[1]],
+                                    ' | '.join(out)))
 
 
 if __name__ == '__main__':
