@@ -2,9 +2,9 @@
 # TOP and the need macro).
 #
 #   make -f Makefile.apxs interop   curl, PHP's curl extension, Go net/http
-#                                   (and x/net/http2 for h2c), Java 17's
-#                                   HttpClient, Node's http and http2,
-#                                   botocore's S3 PutObject, against
+#                                   (and x/net/http2 for h2c), Java's
+#                                   HttpClient (the release's JDK),
+#                                   Node's http and http2, botocore's S3 PutObject, against
 #                                   Debian's apache2 with the module,
 #                                   straight and through a front that
 #                                   keeps the connection open after a 417
