@@ -4,8 +4,9 @@
 #   make -f Makefile.apxs interop   curl, PHP's curl extension, Go net/http
 #                                   (and x/net/http2 for h2c), Java's
 #                                   HttpClient (the release's JDK),
-#                                   Node's http and http2, botocore's S3 PutObject, against
-#                                   Debian's apache2 with the module,
+#                                   Node's http and http2, botocore's
+#                                   S3 PutObject, against Debian's
+#                                   apache2 with the module,
 #                                   straight and through a front that
 #                                   keeps the connection open after a 417
 #
