@@ -14,6 +14,10 @@ DEB_FAMILY := bookworm
 else
 DEB_FAMILY := trixie
 endif
+# The other release, which `make test` runs in a root of its own.
+DEB_OTHER_bookworm := trixie
+DEB_OTHER_trixie   := bookworm
+DEB_OTHER := $(DEB_OTHER_$(DEB_FAMILY))
 
 # A JDK for Java's HttpClient (t/interop): the release's default one
 # (OpenJDK 17 on 12, 21 on 13; neither release has the other's).
@@ -88,4 +92,4 @@ DEBS_DISTRO := debootstrap tar findutils util-linux
 # What `make test` needs, for .ci/run's one apt-get.
 DEBS_TEST = make $(DEBS_BUILD) $(DEBS_UNIT) $(DEBS_IT) valgrind $(DEBS_FUZZ) \
     $(DEBS_SAN) $(DEBS_DEB) $(DEBS_RPM) $(DEBS_MATRIX) $(DEBS_INTEROP) \
-    $(DEBS_PROXIES) perl
+    $(DEBS_PROXIES) $(DEBS_DISTRO) perl

@@ -69,16 +69,20 @@ if [ ! -f "$base" ] || [ -n "$(find "$base" -mtime +"$max_age")" ]; then
 fi
 
 root=$(mktemp -d "$cache/root.XXXXXX")
-mounted=""
+# Every mount under the root, innermost first.  (The root itself is no
+# mount point, so findmnt -R on it lists nothing.)
+mounts() { findmnt -n -l -o TARGET | grep -F "$root/" | sort -r; }
 cleanup() {
     status=$?
-    # Innermost first; a busy mount is lazily detached so that the root is
-    # never removed with a mount still under it.
-    for m in $(findmnt -R -n -l -o TARGET "$root" 2>/dev/null | sort -r); do
-        umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+    # A busy mount is lazily detached, so that the root is never removed
+    # with a mount still under it; /dev's submounts may appear twice.
+    for _ in 1 2 3; do
+        for m in $(mounts); do
+            umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+        done
+        [ -n "$(mounts)" ] || break
     done
-    if findmnt -R -n "$root" >/dev/null 2>&1 ||
-       [ -n "$(findmnt -n -l -o TARGET | grep -F "$root/" || true)" ]; then
+    if [ -n "$(mounts)" ]; then
         echo "distro $dist: $root still has mounts: left in place" >&2
         status=1
     elif [ "${KEEP_ROOT:-}" = 1 ]; then
