@@ -384,10 +384,12 @@ static ex_chain chain_of(const char *value, char *fresh, int scopes, ...)
     fresh[0] = '\0';
     va_start(ap, scopes);
     for (i = 0; i < scopes; i++) {
-        const apr_array_header_t *allow = va_arg(ap, const apr_array_header_t *);
-        ex_policy policy = va_arg(ap, int);
+        const apr_array_header_t *allow;
+        ex_policy policy;
         ex_decision d;
 
+        allow = va_arg(ap, const apr_array_header_t *);
+        policy = (ex_policy)va_arg(ap, int);
         ex_decide(pool, &f, allow, policy, HTTP11, &d);
         sprintf(fresh + strlen(fresh), "%s%d", i ? " " : "",
                 ex_chain_add(&ch, &d));
