@@ -111,6 +111,28 @@ void ex_decide(apr_pool_t *p, const ex_field *field,
                int http11, ex_decision *d);
 
 
+/* The members of a field that parses, but those in leave (bit i: member
+ * i), joined with ", " as a list again, from p; NULL when none is left. */
+const char *ex_join(apr_pool_t *p, const ex_field *field, apr_uint64_t leave);
+
+/* What the scopes an internally redirected request passes decide together
+ * (docs/directives.md, "Internal redirects").  Each judges the same field,
+ * and the strictest answer wins, as with access control: the worst
+ * outcome, and a member that any scope dropped stays dropped.  Zeroed
+ * before the first scope. */
+typedef struct {
+    ex_outcome outcome;      /* the worst decision so far */
+    apr_uint64_t dropped;    /* bit i: a lenient scope dropped member i */
+    int dropped_whole;       /* a lenient scope dropped the field whole: it
+                              * is malformed */
+} ex_chain;
+
+/* Add one scope's decision on the field.  Returns what it dropped that no
+ * scope before it had: its members, or 1 for a malformed field dropped
+ * whole (each is counted once as ExpectWouldReject). */
+int ex_chain_add(ex_chain *ch, const ex_decision *d);
+
+
 /* ---- header block scanner -------------------------------------------- */
 
 /* Bytes of a line start kept while it is too short to tell what it is:
@@ -377,10 +399,12 @@ apr_array_header_t *ex_counters_assign(ex_counters *c, apr_pool_t *p,
 /* Count one judged request. */
 void ex_count(ex_counters *c, const ex_field *field, const ex_decision *d);
 
-/* A request counted as was is judged again (an internal redirect) and
- * comes out worse, as d says: move it to d's outcome, and count what d
- * dropped.  Its members are not counted again. */
-void ex_count_moved(ex_counters *c, ex_outcome was, const ex_decision *d);
+/* A request counted as was is judged in one more scope (an internal
+ * redirect): move it to now, the worst outcome of its scopes so far, and
+ * count dropped (what ex_chain_add() returned) as ExpectWouldReject.  Its
+ * members are not counted again. */
+void ex_count_again(ex_counters *c, ex_outcome was, ex_outcome now,
+                    apr_uint64_t dropped);
 
 /* Count one member of that name: in its slot if it has one, else as
  * "other".  Reads the slots only: no lock, no allocation, no CAS. */

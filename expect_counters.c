@@ -238,11 +238,16 @@ static void count_dropped(ex_counters *c, const ex_decision *d)
     }
 }
 
-void ex_count_moved(ex_counters *c, ex_outcome was, const ex_decision *d)
+void ex_count_again(ex_counters *c, ex_outcome was, ex_outcome now,
+                    apr_uint64_t dropped)
 {
-    ex_atomic_inc64(outcome_counter(c, d->outcome));
-    ex_atomic_dec64(outcome_counter(c, was));
-    count_dropped(c, d);
+    if (now != was) {
+        ex_atomic_inc64(outcome_counter(c, now));
+        ex_atomic_dec64(outcome_counter(c, was));
+    }
+    if (dropped) {
+        ex_atomic_add64(&c->would_reject, dropped);
+    }
 }
 
 void ex_count(ex_counters *c, const ex_field *field, const ex_decision *d)

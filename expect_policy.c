@@ -18,6 +18,51 @@ static int allowed(const apr_array_header_t *allow, const ex_member *m)
     return 0;
 }
 
+/* A field that parses has at most EX_MAX_MEMBERS members, and a set of
+ * them is one bit each of an apr_uint64_t. */
+typedef char ex_members_fit_a_set[EX_MAX_MEMBERS <= 64 ? 1 : -1];
+
+static apr_uint64_t refused_set(const ex_decision *d)
+{
+    const int *refused = (const int *)d->refused->elts;
+    apr_uint64_t set = 0;
+    int i;
+
+    for (i = 0; i < d->refused->nelts; i++) {
+        set |= (apr_uint64_t)1 << refused[i];
+    }
+    return set;
+}
+
+const char *ex_join(apr_pool_t *p, const ex_field *field, apr_uint64_t leave)
+{
+    const ex_member *members = (const ex_member *)field->members->elts;
+    apr_size_t size = 1;
+    char *out;
+    int i;
+
+    for (i = 0; i < field->members->nelts; i++) {
+        if (!(leave & ((apr_uint64_t)1 << i))) {
+            size += members[i].text_len + 2;
+        }
+    }
+    out = apr_palloc(p, size);
+    size = 0;
+    for (i = 0; i < field->members->nelts; i++) {
+        if (leave & ((apr_uint64_t)1 << i)) {
+            continue;
+        }
+        if (size > 0) {
+            out[size++] = ',';
+            out[size++] = ' ';
+        }
+        memcpy(out + size, members[i].text, members[i].text_len);
+        size += members[i].text_len;
+    }
+    out[size] = '\0';
+    return size > 0 ? out : NULL;
+}
+
 void ex_decide(apr_pool_t *p, const ex_field *field,
                const apr_array_header_t *allow, ex_policy policy,
                int http11, ex_decision *d)
@@ -66,30 +111,30 @@ void ex_decide(apr_pool_t *p, const ex_field *field,
     /* Lenient: the rest of the server sees only the members kept, joined
      * as a list again. */
     d->outcome = EX_IGNORED;
-    {
-        const int *refused = (const int *)d->refused->elts;
-        apr_size_t size = 1;
-        char *out;
-        int r = 0;
+    d->kept = ex_join(p, field, refused_set(d));
+}
 
-        for (i = 0; i < field->members->nelts; i++) {
-            size += members[i].text_len + 2;
-        }
-        out = apr_palloc(p, size);
-        size = 0;
-        for (i = 0; i < field->members->nelts; i++) {
-            if (r < d->refused->nelts && refused[r] == i) {
-                r++;
-                continue;
-            }
-            if (size > 0) {
-                out[size++] = ',';
-                out[size++] = ' ';
-            }
-            memcpy(out + size, members[i].text, members[i].text_len);
-            size += members[i].text_len;
-        }
-        out[size] = '\0';
-        d->kept = size > 0 ? out : NULL;
+int ex_chain_add(ex_chain *ch, const ex_decision *d)
+{
+    apr_uint64_t set, fresh;
+    int n = 0;
+
+    if (d->outcome > ch->outcome) {
+        ch->outcome = d->outcome;
     }
+    if (d->outcome != EX_IGNORED) {
+        return 0;
+    }
+    if (d->malformed) {
+        n = !ch->dropped_whole;
+        ch->dropped_whole = 1;
+        return n;
+    }
+    set = refused_set(d);
+    fresh = set & ~ch->dropped;
+    ch->dropped |= set;
+    for (; fresh; fresh &= fresh - 1) {
+        n++;
+    }
+    return n;
 }

@@ -59,8 +59,9 @@ typedef struct {
                                  * pre_read_request: core judged first */
     unsigned int judged:1;      /* header_parser saw the request */
     unsigned int decided:1;     /* a scope decided on a field: counted */
-    ex_outcome outcome;         /* once judged: the worst decision of every
-                                 * scope that judged it */
+    const char *judged_value;   /* the field the first scope judged, which
+                                 * every later one judges too */
+    ex_chain chain;             /* what the scopes decided together */
     const expect_dir_conf *conf; /* the scope judged last */
     unsigned int watched:1;     /* a met 100-continue: EXPECT_CONTINUE
                                  * observes it (watch_continue) */
@@ -648,40 +649,18 @@ static const char *refusal_note(request_rec *r, const ex_field *field,
                        "\" cannot be met for this resource.", NULL);
 }
 
-/* EXPECT_DROPPED: what lenient dropped (the whole field if it does not
- * parse), escaped as log items are, since a quoted-string may hold any
- * byte but CR, LF and NUL. */
+/* EXPECT_DROPPED: what the lenient scopes dropped, each member once, in
+ * the field's order (the whole field if it does not parse), escaped as log
+ * items are, since a quoted-string may hold any byte but CR, LF and NUL. */
 static const char *dropped_members(request_rec *r, const char *value,
                                    const ex_field *field,
-                                   const ex_decision *d)
+                                   const ex_chain *chain)
 {
-    const ex_member *members = (const ex_member *)field->members->elts;
-    const int *refused = (const int *)d->refused->elts;
-    const char *out = "";
-    int i;
-
-    if (d->malformed) {
+    if (chain->dropped_whole) {
         return ap_escape_logitem(r->pool, value);
     }
-    for (i = 0; i < d->refused->nelts; i++) {
-        const ex_member *m = &members[refused[i]];
-
-        out = apr_pstrcat(r->pool, out, i ? ", " : "",
-                          apr_pstrmemdup(r->pool, m->text, m->text_len),
-                          NULL);
-    }
-    return ap_escape_logitem(r->pool, out);
-}
-
-/* EXPECT_DROPPED gets what this scope dropped, after what an earlier scope
- * of an internally redirected request dropped. */
-static void set_dropped(request_rec *r, const char *now)
-{
-    const char *before = apr_table_get(r->subprocess_env, "EXPECT_DROPPED");
-
-    apr_table_setn(r->subprocess_env, "EXPECT_DROPPED",
-                   before ? apr_pstrcat(r->pool, before, ", ", now, NULL)
-                          : now);
+    return ap_escape_logitem(r->pool,
+                             ex_join(r->pool, field, ~chain->dropped));
 }
 
 /* Core's own 417 page ends "Only the 100-continue expectation is
@@ -753,30 +732,35 @@ static int refuse(request_rec *r, const expect_dir_conf *conf,
 
 static const char *const status_names[] = { "met", "ignored", "rejected" };
 
-/* Judge the field as it is now against the scope r is in.  A request that
- * an earlier scope judged already (it was redirected internally) must be
- * met by this scope too, as access control must grant it in each: its
- * outcome is the worse of the two, and it is counted once. */
+/* Judge the field against the scope r is in.  A request that an earlier
+ * scope judged already (it was redirected internally) must be met by this
+ * scope too, as access control must grant it in each: this scope judges the
+ * same field the first one did, all its members, whatever an earlier
+ * lenient scope dropped; the strictest answer wins, and the request is
+ * counted once. */
 static int judge(request_rec *r, expect_req *er)
 {
     const expect_dir_conf *conf;
     const char *value;
     const ex_field *field;
     ex_decision d;
-    ex_outcome was = er->outcome;
-    int again = er->decided;
+    ex_outcome was = er->chain.outcome;
+    int again = er->decided, fresh;
 
-    /* What is judged is the field as it is now: a module may have removed
-     * or changed it since post_read_request (RequestHeader ... early), or
-     * an earlier scope dropped members.  expecting_100 stays as the
-     * client's field set it: the client waits all the same. */
+    /* The first scope judges the field as it is now: a module may have
+     * removed or changed it since post_read_request (RequestHeader ...
+     * early).  expecting_100 stays as the client's field set it: the
+     * client waits all the same. */
     if (er->held) {             /* no quick_handler ran: a lookup */
         give_back(r, er);
     }
-    er->judged = 1;
+    if (!er->judged) {
+        er->judged = 1;
+        er->judged_value = apr_table_getm(r->pool, r->headers_in, "Expect");
+    }
     conf = ap_get_module_config(r->per_dir_config, &expect_module);
     er->conf = conf;
-    value = apr_table_getm(r->pool, r->headers_in, "Expect");
+    value = er->judged_value;
     if (value == NULL) {
         return DECLINED;
     }
@@ -784,36 +768,35 @@ static int judge(request_rec *r, expect_req *er)
     ex_decide(r->pool, field, conf->allow, conf->policy,
               r->proto_num >= HTTP_VERSION(1, 1), &d);
     er->decided = 1;
-    if (!again) {
-        er->outcome = d.outcome;
-        if (counters) {
+    fresh = ex_chain_add(&er->chain, &d);
+    if (counters) {
+        if (!again) {
             ex_count(counters, field, &d);
         }
-    }
-    else if (d.outcome > was) {
-        er->outcome = d.outcome;
-        if (counters) {
-            ex_count_moved(counters, was, &d);
+        else {
+            ex_count_again(counters, was, er->chain.outcome,
+                           (apr_uint64_t)fresh);
         }
     }
     apr_table_setn(r->subprocess_env, "EXPECT_STATUS",
-                   status_names[er->outcome]);
+                   status_names[er->chain.outcome]);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                   "Expect for %s: %s (%d refused%s)%s",
                   ap_escape_logitem(r->pool, r->uri), status_names[d.outcome],
                   d.refused->nelts, d.malformed ? ", malformed" : "",
                   again ? ", judged again after an internal redirect" : "");
 
-    switch (d.outcome) {
-    case EX_IGNORED:
+    if (d.outcome == EX_REJECTED) {
+        /* Refused means not watched: no 100 will go out for it.  One that
+         * went out already (the body was read before the redirect) stays
+         * what happened. */
+        if (er->watched && er->cont == EX_CONT_NONE) {
+            er->watched = 0;
+        }
+        return refuse(r, conf, field, &d);
+    }
+    if (d.outcome == EX_IGNORED) {
         log_refused(r, field, &d, "dropped");
-        set_dropped(r, dropped_members(r, value, field, &d));
-        if (d.kept) {
-            apr_table_setn(r->headers_in, "Expect", d.kept);
-        }
-        else {
-            apr_table_unset(r->headers_in, "Expect");
-        }
         /* A dropped 100-continue is still answered when the body is read
          * (RFC 9110 section 10.1.1: an immediate 100 or final status, never
          * the client's timer); the application just does not see it.  A
@@ -824,13 +807,27 @@ static int judge(request_rec *r, expect_req *er)
             && has_body(r)) {
             r->expecting_100 = 1;
         }
-        return DECLINED;
-    case EX_MET:
-        return DECLINED;
-    case EX_REJECTED:
-    default:
-        return refuse(r, conf, field, &d);
     }
+    if (fresh) {
+        apr_table_setn(r->subprocess_env, "EXPECT_DROPPED",
+                       dropped_members(r, value, field, &er->chain));
+    }
+    /* The application sees what no scope dropped: a later scope gives back
+     * nothing an earlier one took away. */
+    if (er->chain.dropped_whole) {
+        apr_table_unset(r->headers_in, "Expect");
+    }
+    else if (er->chain.dropped) {
+        const char *kept = ex_join(r->pool, field, er->chain.dropped);
+
+        if (kept) {
+            apr_table_setn(r->headers_in, "Expect", kept);
+        }
+        else {
+            apr_table_unset(r->headers_in, "Expect");
+        }
+    }
+    return DECLINED;
 }
 
 /* Judge the expectations where the request's whole configuration is known.

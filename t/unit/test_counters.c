@@ -408,34 +408,69 @@ START_TEST(malformed_fields_count_once_and_name_nothing)
 }
 END_TEST
 
-/* An internal redirect judged again: the request moves to the worse
- * outcome, its members are not counted twice. */
+/* An internal redirect judged again: the request moves to the worst
+ * outcome of its scopes, its members are not counted twice, and what a
+ * lenient scope drops counts as would_reject once per member. */
 START_TEST(a_request_judged_again_moves_to_its_new_outcome)
 {
     ex_field field;
-    ex_decision first, second;
+    ex_decision d;
+    ex_chain chain = { EX_MET, 0, 0 };
+    ex_outcome was;
+    int fresh;
 
     assign("100-continue x-foo");
-    ex_parse(pool, "100-continue, x-foo", 19, &field);
-    ex_decide(pool, &field, list_of("100-continue x-foo"), EX_POLICY_STRICT,
-              1, &first);
-    ex_count(&counters, &field, &first);
+    ex_parse(pool, "100-continue, x-foo, x-bar", 26, &field);
+    ex_decide(pool, &field, list_of("100-continue x-foo x-bar"),
+              EX_POLICY_STRICT, 1, &d);
+    ck_assert_int_eq(ex_chain_add(&chain, &d), 0);
+    ex_count(&counters, &field, &d);
+
+    /* Lenient: x-foo and x-bar dropped. */
+    was = chain.outcome;
     ex_decide(pool, &field, list_of("100-continue"), EX_POLICY_LENIENT, 1,
-              &second);
-    ex_count_moved(&counters, first.outcome, &second);
+              &d);
+    fresh = ex_chain_add(&chain, &d);
+    ck_assert_int_eq(fresh, 2);
+    ex_count_again(&counters, was, chain.outcome, fresh);
     ck_assert_uint_eq(counters.requests, 1);
     ck_assert_uint_eq(counters.met, 0);
     ck_assert_uint_eq(counters.ignored, 1);
-    ck_assert_uint_eq(counters.would_reject, 1);     /* x-foo, dropped */
+    ck_assert_uint_eq(counters.would_reject, 2);
     ck_assert_uint_eq(count_of("x-foo"), 1);
     ck_assert_uint_eq(counters.continue_100, 1);
 
-    ex_decide(pool, &field, list_of("x-bar"), EX_POLICY_STRICT, 1, &first);
-    ex_count_moved(&counters, second.outcome, &first);
+    /* Lenient again, another list: only 100-continue is new. */
+    was = chain.outcome;
+    ex_decide(pool, &field, list_of("x-foo"), EX_POLICY_LENIENT, 1, &d);
+    fresh = ex_chain_add(&chain, &d);
+    ck_assert_int_eq(fresh, 1);
+    ex_count_again(&counters, was, chain.outcome, fresh);
+    ck_assert_uint_eq(counters.ignored, 1);
+    ck_assert_uint_eq(counters.would_reject, 3);
+
+    /* Met by a looser scope: it stays ignored. */
+    was = chain.outcome;
+    ex_decide(pool, &field, list_of("100-continue x-foo x-bar"),
+              EX_POLICY_STRICT, 1, &d);
+    fresh = ex_chain_add(&chain, &d);
+    ex_count_again(&counters, was, chain.outcome, fresh);
+    ck_assert_int_eq(chain.outcome, EX_IGNORED);
+    ck_assert_uint_eq(counters.ignored, 1);
+    ck_assert_uint_eq(counters.met, 0);
+
+    /* Refused: rejected, and nothing more is would_reject. */
+    was = chain.outcome;
+    ex_decide(pool, &field, list_of("x-bar"), EX_POLICY_STRICT, 1, &d);
+    fresh = ex_chain_add(&chain, &d);
+    ck_assert_int_eq(fresh, 0);
+    ex_count_again(&counters, was, chain.outcome, fresh);
     ck_assert_uint_eq(counters.requests, 1);
     ck_assert_uint_eq(counters.ignored, 0);
     ck_assert_uint_eq(counters.rejected, 1);
-    ck_assert_uint_eq(counters.would_reject, 1);
+    ck_assert_uint_eq(counters.would_reject, 3);
+    ck_assert_uint_eq(counters.met + counters.ignored + counters.rejected,
+                      1);
 }
 END_TEST
 

@@ -1,5 +1,6 @@
 /* Tests of expect_policy.c: what a scope does with a parsed Expect field. */
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <apr_pools.h>
@@ -367,6 +368,140 @@ START_TEST(malformed_field_is_malformed_on_http10_too)
 }
 END_TEST
 
+/* ---- several scopes: ex_chain_add and ex_join ---------------------- */
+
+/* The chain after the scopes given as (allow, policy) pairs, each judging
+ * the same value; *fresh gets what each added, as a string "n n ...". */
+static ex_chain chain_of(const char *value, char *fresh, int scopes, ...)
+{
+    ex_chain ch;
+    ex_field f;
+    va_list ap;
+    int i;
+
+    memset(&ch, 0, sizeof(ch));
+    ex_parse(pool, value, strlen(value), &f);
+    fresh[0] = '\0';
+    va_start(ap, scopes);
+    for (i = 0; i < scopes; i++) {
+        const apr_array_header_t *allow;
+        ex_policy policy;
+        ex_decision d;
+
+        allow = va_arg(ap, const apr_array_header_t *);
+        policy = (ex_policy)va_arg(ap, int);
+        ex_decide(pool, &f, allow, policy, HTTP11, &d);
+        sprintf(fresh + strlen(fresh), "%s%d", i ? " " : "",
+                ex_chain_add(&ch, &d));
+    }
+    va_end(ap);
+    return ch;
+}
+
+START_TEST(chain_the_worst_outcome_wins)
+{
+    char fresh[64];
+    ex_chain ch;
+
+    ch = chain_of("100-continue", fresh, 2,
+                  ALLOW_NONE, EX_POLICY_LENIENT,
+                  ALLOW_NONE, EX_POLICY_STRICT);
+    ck_assert_int_eq(ch.outcome, EX_REJECTED);
+    ck_assert_str_eq(fresh, "1 0");
+    ch = chain_of("100-continue", fresh, 2,
+                  ALLOW_NONE, EX_POLICY_STRICT,
+                  ALLOW_DEFAULT, EX_POLICY_LENIENT);
+    ck_assert_int_eq(ch.outcome, EX_REJECTED);
+    ch = chain_of("100-continue", fresh, 3,
+                  ALLOW_DEFAULT, EX_POLICY_STRICT,
+                  ALLOW_NONE, EX_POLICY_LENIENT,
+                  ALLOW_DEFAULT, EX_POLICY_STRICT);
+    ck_assert_int_eq(ch.outcome, EX_IGNORED);
+    ck_assert_str_eq(fresh, "0 1 0");
+    ch = chain_of("100-continue", fresh, 2,
+                  ALLOW_DEFAULT, EX_POLICY_STRICT,
+                  ALLOW_DEFAULT, EX_POLICY_LENIENT);
+    ck_assert_int_eq(ch.outcome, EX_MET);
+    ck_assert(ch.dropped == 0 && !ch.dropped_whole);
+}
+END_TEST
+
+START_TEST(chain_counts_each_dropped_member_once)
+{
+    char fresh[64];
+    ex_chain ch;
+
+    ch = chain_of("x-a, 100-continue, x-b, x-a", fresh, 3,
+                  allow_of("100-continue", "x-a", NULL), EX_POLICY_LENIENT,
+                  allow_of("100-continue", "x-b", NULL), EX_POLICY_LENIENT,
+                  ALLOW_NONE, EX_POLICY_LENIENT);
+    ck_assert_int_eq(ch.outcome, EX_IGNORED);
+    ck_assert_str_eq(fresh, "1 2 1");
+    ck_assert(ch.dropped == 0xf);
+    ck_assert(!ch.dropped_whole);
+}
+END_TEST
+
+START_TEST(chain_drops_a_malformed_field_once)
+{
+    char fresh[64];
+    ex_chain ch;
+
+    ch = chain_of("100-continue, ;", fresh, 2,
+                  ALLOW_DEFAULT, EX_POLICY_LENIENT,
+                  ALLOW_NONE, EX_POLICY_LENIENT);
+    ck_assert_int_eq(ch.outcome, EX_IGNORED);
+    ck_assert_str_eq(fresh, "1 0");
+    ck_assert(ch.dropped_whole);
+    ck_assert(ch.dropped == 0);
+    ch = chain_of("100-continue, ;", fresh, 2,
+                  ALLOW_DEFAULT, EX_POLICY_LENIENT,
+                  ALLOW_DEFAULT, EX_POLICY_STRICT);
+    ck_assert_int_eq(ch.outcome, EX_REJECTED);
+}
+END_TEST
+
+START_TEST(join_leaves_out_the_members_asked)
+{
+    ex_field f;
+    const char *v = "100-continue, x-a=\"1, 2\" ,, x-b=1;p=q , x-c";
+
+    ck_assert_int_eq(ex_parse(pool, v, strlen(v), &f), 1);
+    ck_assert_int_eq(f.members->nelts, 4);
+    ck_assert_str_eq(ex_join(pool, &f, 0),
+                     "100-continue, x-a=\"1, 2\", x-b=1;p=q, x-c");
+    ck_assert_str_eq(ex_join(pool, &f, 0x5), "x-a=\"1, 2\", x-c");
+    ck_assert_str_eq(ex_join(pool, &f, ~(apr_uint64_t)0x4), "x-b=1;p=q");
+    ck_assert_ptr_null(ex_join(pool, &f, 0xf));
+    ck_assert_ptr_null(ex_join(pool, &f, ~(apr_uint64_t)0));
+}
+END_TEST
+
+/* Sixty-four members, the most a field that parses has: every one has its
+ * bit. */
+START_TEST(join_and_chain_reach_the_64th_member)
+{
+    char value[64 * 6 + 1], fresh[64];
+    ex_chain ch;
+    ex_field f;
+    int i;
+
+    value[0] = '\0';
+    for (i = 0; i < EX_MAX_MEMBERS; i++) {
+        sprintf(value + strlen(value), "%sx-%02d", i ? "," : "", i);
+    }
+    ck_assert_int_eq(ex_parse(pool, value, strlen(value), &f), 1);
+    ck_assert_int_eq(f.members->nelts, 64);
+    ck_assert_str_eq(ex_join(pool, &f, ~((apr_uint64_t)1 << 63)), "x-63");
+    ck_assert_str_eq(ex_join(pool, &f, ~(apr_uint64_t)1), "x-00");
+    ch = chain_of(value, fresh, 2,
+                  allow_of("x-63", NULL), EX_POLICY_LENIENT,
+                  ALLOW_NONE, EX_POLICY_LENIENT);
+    ck_assert_str_eq(fresh, "63 1");
+    ck_assert(ch.dropped == ~(apr_uint64_t)0);
+}
+END_TEST
+
 TCase *policy_tcase(void)
 {
     TCase *tc = tcase_create("policy");
@@ -398,5 +533,10 @@ TCase *policy_tcase(void)
     tcase_add_test(tc, strict_rejects_a_malformed_field);
     tcase_add_test(tc, lenient_ignores_a_malformed_field_whole);
     tcase_add_test(tc, malformed_field_is_malformed_on_http10_too);
+    tcase_add_test(tc, chain_the_worst_outcome_wins);
+    tcase_add_test(tc, chain_counts_each_dropped_member_once);
+    tcase_add_test(tc, chain_drops_a_malformed_field_once);
+    tcase_add_test(tc, join_leaves_out_the_members_asked);
+    tcase_add_test(tc, join_and_chain_reach_the_64th_member);
     return tc;
 }
