@@ -80,9 +80,9 @@ fi
 # configurations' <IfModule !...> guards are exercised; the three MPMs
 # shared so that one build serves -DMPM_event, _worker and _prefork.
 mods="actions alias auth_basic authn_core authn_file authz_core authz_user \
-cgi cgid dir env headers http2 log_config \
-log_forensic logio mime proxy proxy_http reflector reqtimeout rewrite \
-setenvif socache_shmcb ssl status unixd"
+cgi cgid dir env headers http2 log_config log_forensic logio mime \
+negotiation proxy proxy_http reflector reqtimeout rewrite setenvif \
+socache_shmcb ssl status unixd"
 
 # Workarounds for building old releases with Debian 12 (gcc 12, OpenSSL 3),
 # as compiler flags only; the sources are never changed:
