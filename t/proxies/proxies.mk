@@ -1,9 +1,10 @@
 # mod_expect behind reverse proxies, included by Makefile.apxs (which gives
 # MOD, TOP and the need macro).
 #
-#   make -f Makefile.apxs proxies   Debian's haproxy, nginx and varnish in
-#                                   front of apache2 with the module and of
-#                                   stock apache2; curl, Go and Node (from
+#   make -f Makefile.apxs proxies   Debian's haproxy, nginx, varnish,
+#                                   trafficserver, squid and caddy in front
+#                                   of apache2 with the module and of stock
+#                                   apache2; curl, Go and Node (from
 #                                   t/interop/clients) and a raw socket
 #                                   client
 #
@@ -13,8 +14,13 @@
 # CLIENTS=raw and PROXY_CONFIG=default (without the tested fixes) narrow
 # or vary the run.
 
-DEBS_PROXIES := apache2 haproxy nginx varnish curl golang-go nodejs \
-                python3
+# trafficserver is in Debian 12 but not in Debian 13: it is asked for only
+# where apt has it, and run.py says in its summary that the release lacks
+# it (the other fronts still run).
+DEBS_PROXIES := apache2 haproxy nginx varnish squid caddy curl golang-go \
+                golang-golang-x-net-dev nodejs python3 \
+                $(shell apt-cache policy trafficserver 2>/dev/null | \
+                    grep -q 'Candidate: [0-9]' && echo trafficserver)
 
 .PHONY: proxies
 
