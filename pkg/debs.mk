@@ -78,8 +78,10 @@ DEBS_RPM = rpm rpmlint debugedit elfutils dpkg-dev git gcc make \
 DEBS_INTEROP := apache2 curl php-cli php-curl golang-go \
     golang-golang-x-net-dev $(DEB_JDK) nodejs python3 python3-botocore
 
-# Reverse proxies (t/proxies), with the clients it borrows from t/interop.
-DEBS_PROXIES := apache2 haproxy nginx varnish curl golang-go nodejs python3
+# Reverse proxies (t/proxies), with the clients it borrows from t/interop
+# (its Go client needs x/net).
+DEBS_PROXIES := apache2 haproxy nginx varnish squid caddy \
+    $(DEB_TRAFFICSERVER) curl golang-go golang-golang-x-net-dev nodejs python3
 
 # Benchmarks (bench/bench.mk): wrk for keep-alive GETs, h2load for POSTs,
 # valgrind for instructions a request.

@@ -1,9 +1,10 @@
 # mod_expect behind reverse proxies, included by Makefile.apxs (which gives
 # MOD, TOP and the need macro).
 #
-#   make -f Makefile.apxs proxies   Debian's haproxy, nginx and varnish in
-#                                   front of apache2 with the module and of
-#                                   stock apache2; curl, Go and Node (from
+#   make -f Makefile.apxs proxies   Debian's haproxy, nginx, varnish,
+#                                   trafficserver, squid and caddy in front
+#                                   of apache2 with the module and of stock
+#                                   apache2; curl, Go and Node (from
 #                                   t/interop/clients) and a raw socket
 #                                   client
 #
@@ -13,7 +14,9 @@
 # CLIENTS=raw and PROXY_CONFIG=default (without the tested fixes) narrow
 # or vary the run.
 
-# DEBS_PROXIES is in pkg/debs.mk.
+# DEBS_PROXIES is in pkg/debs.mk: trafficserver only where the release
+# ships it (Debian 12, not 13); run.py says in its summary that the
+# release lacks it, and the other fronts still run.
 
 .PHONY: proxies
 

@@ -1,21 +1,25 @@
 #!/usr/bin/python3
-"""mod_expect behind Debian's HAProxy, nginx and Varnish.
+"""mod_expect behind Debian's HAProxy, nginx, Varnish, Traffic Server, Squid
+and Caddy.
 
     python3 t/proxies/run.py        (make -f Makefile.apxs proxies)
 
 Starts two origins from t/proxies/httpd.conf, Debian's apache2 with the
 freshly built module and the same apache2 without it (stock), then
-haproxy, nginx and varnishd, each a child process with its own
-configuration (haproxy.cfg, nginx.conf, varnish.vcl here) in a directory of
-its own under /tmp, on free ports of 127.0.0.1, one listen port per
-origin.  Nothing of the system's own services is used or touched.
+haproxy, nginx, varnishd, traffic_server, squid and caddy, each a child
+process with its own configuration (haproxy.cfg, nginx.conf, varnish.vcl,
+trafficserver.*, squid.conf, Caddyfile here) and runtime files in the
+work directory under /tmp, on free ports of 127.0.0.1, one listen port
+per origin.  Nothing of the system's own services is used or touched.  A
+front whose package the release does not have at all (Debian 13 has no
+trafficserver) is not run, and the summary says so.
 
-Each front (direct: no proxy; haproxy; nginx; varnish) gets the same cases
+Each front (direct: no proxy; and each proxy) gets the same cases
 from four clients: curl (a process per case), Go's net/http and Node's http
 (keep-alive: several requests per connection), all from t/interop/clients,
 and a raw socket client written here, which keeps its connection as long
 as the server lets it.  Every proxy keeps its upstream connections
-(HAProxy and Varnish do by default, nginx through "keepalive").
+(nginx through "keepalive", the others by default).
 
 The cases (scope: see httpd.conf; every upload asks for 100-continue):
 
@@ -40,7 +44,8 @@ on:
     connection included where the server said it closes it;
   - a 200 without the 100 the request asked for (RFC 9110 section 10.1.1);
   - a refused body read, a body read twice, a met body not read whole, or
-    a 400 anywhere;
+    a 400 anywhere (but in HAProxy's log of a client that gave up:
+    haproxy_400());
   - a request in any log that no case sent (every body starts with the
     request line "GET /smuggled/...": a body taken for a request shows).
 
@@ -50,8 +55,8 @@ as described, and counts as passed; anything else still fails.  The last
 line is "N passed, N failed"; the exit status is 1 on any failure.
 
 Settings (environment): PROXIES (a comma-separated subset of
-direct,haproxy,nginx,varnish, or nginx-expect: nginx passing Expect on,
-which fails), CLIENTS (of curl,go,node,raw),
+direct,haproxy,nginx,varnish,trafficserver,squid,caddy, or nginx-expect:
+nginx passing Expect on, which fails), CLIENTS (of curl,go,node,raw),
 PROXY_CONFIG=default (the configurations without their "fix:" parts, to
 see what the fixes are for; rows are then judged all the same),
 CLIENT_BOUND (seconds a client waits, default 4), KEEP=1 keeps the
@@ -60,6 +65,7 @@ directory.
 
 import importlib.util
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -98,7 +104,8 @@ ANSWER = {
     'stock': {'met': 200, 'strict': 200, 'ext': 417, 'lenient': 200,
               'limit': 413},
 }
-FRONTS = ('direct', 'haproxy', 'nginx', 'varnish')
+FRONTS = ('direct', 'haproxy', 'nginx', 'varnish', 'trafficserver', 'squid',
+          'caddy')
 # Run only when PROXIES names it: nginx passing Expect on, which
 # docs/proxies.md advises against (its rows fail).
 EXTRA_FRONTS = ('nginx-expect',)
@@ -135,14 +142,40 @@ NGINX_EXT = ('nginx meets only "100-continue": the tested configuration '
              'refuses the rest at nginx')
 known('nginx', 'ext', CLIENTS, NGINX_EXT,
       lambda r: r['status'] == 417 and not r['origin'])
-# curl 7.88 (fixed in 8.3.0, curl#11678): after a 417 to a request whose
-# body it has not sent, it sends the request again without Expect on the
-# same connection, which the proxy keeps open, and the proxy takes the new
-# request for the first one's announced body.  Only where a proxy
-# keeps the connection (PROXY_CONFIG=default): the tested configurations
-# close it.
-CURL_11678 = ('curl 7.88 reuses the connection without sending the body '
-              '(curl#11678, fixed in 8.3.0)')
+# Squid 5 answers every Expect but exactly "100-continue" with its own 417
+# as it parses the request, before any access rule (its ignore_expect_100
+# is gone): the origin never sees an extension expectation.
+SQUID_417 = ('Squid answers every Expect but 100-continue with its own 417, '
+             'before any rule')
+known('squid', 'ext', CLIENTS, SQUID_417,
+      lambda r: r['status'] == 417 and not r['origin'])
+# Caddy relays the origin's 100 (RFC 9110 allows several 1xx) and Go's
+# server sends its own when Caddy starts reading the body: with
+# expect_continue_timeout that read waits for the origin's 100, and which
+# of the two goes first is a race, so a client gets one 100 or two (always
+# two without it).  Node emits "continue" for each, and a request ended on
+# "continue", as Node's documentation has it, is ended twice: "write after
+# end", though the origin read the body once and answered 200.
+CADDY_100 = ('Caddy may send two 100s (its own and the origin\'s); Node '
+             'ends the request on each')
+known('caddy', 'met', ('node',), CADDY_100,
+      lambda r: 'write after end' in r['error'] and r['read_ok']
+      and r['origin_status'] == 200)
+known('caddy', 'ext', ('node',), CADDY_100,
+      lambda r: 'write after end' in r['error'] and r['read_ok']
+      and r['origin_status'] == 200)
+known('caddy', 'lenient', ('node',), CADDY_100,
+      lambda r: 'write after end' in r['error'] and r['read_ok']
+      and r['origin_status'] == 200)
+# curl, after a 417 to a request whose body it has not sent, sends a
+# request again on the same connection, which the proxy keeps open, and
+# the proxy takes it for the first one's announced body: curl 7.88 without
+# Expect (curl#11678, fixed in 8.3.0), curl 8.14 (Debian 13) with the
+# Expect its caller set, again.  Only where a proxy keeps the connection
+# (PROXY_CONFIG=default): the tested configurations close it.
+CURL_11678 = ('curl sends a request again on the connection without the '
+              'refused one\'s body (7.88: curl#11678; 8.14: a caller-set '
+              'Expect)')
 for front in ('haproxy', 'nginx'):
     known(front, 'strict', ('curl',), CURL_11678,
           lambda r: r['status'] == 400)
@@ -247,6 +280,27 @@ def start_servers(fronts):
             start(front, ['/usr/sbin/nginx', '-p', workdir, '-c', cfg, '-e',
                           os.path.join(workdir, front + '-error.log')],
                   p.values())
+        elif front == 'trafficserver':
+            start_trafficserver(s, p, root)
+        elif front == 'squid':
+            sdir = os.path.join(workdir, 'squid')
+            os.makedirs(sdir)
+            cfg = config('squid.conf', dict(
+                s, USER_LINE='cache_effective_user nobody' if root else ''))
+            if root:
+                shutil.chown(sdir, 'nobody')
+            start('squid', ['/usr/sbin/squid', '-N', '-f', cfg],
+                  p.values(), out=os.path.join(sdir, 'out.log'))
+        elif front == 'caddy':
+            cdir = os.path.join(workdir, 'caddy')
+            os.makedirs(cdir)
+            cfg = config('Caddyfile', s)
+            env = dict(os.environ, HOME=cdir,
+                       XDG_CONFIG_HOME=os.path.join(cdir, 'config'),
+                       XDG_DATA_HOME=os.path.join(cdir, 'data'))
+            start('caddy', ['/usr/bin/caddy', 'run', '--adapter', 'caddyfile',
+                            '--config', cfg], p.values(), env=env,
+                  out=os.path.join(cdir, 'out.log'))
         elif front == 'varnish':
             vdir = os.path.join(workdir, 'varnish')
             os.makedirs(vdir)
@@ -266,6 +320,148 @@ def start_servers(fronts):
                   out=os.path.join(workdir, 'varnish.log'))
         out[front] = p
     return out
+
+
+def start_trafficserver(s, p, root):
+    """traffic_server with a runroot of its own: configuration, logs and
+    runtime files under the work directory, the program and its plugins
+    from the package."""
+    tdir = os.path.join(workdir, 'trafficserver')
+    etc = os.path.join(tdir, 'etc')
+    os.makedirs(etc)
+    for d in ('run', 'log', 'cache'):
+        os.makedirs(os.path.join(tdir, d))
+        if root:
+            shutil.chown(os.path.join(tdir, d), 'nobody')
+    shutil.copytree('/etc/trafficserver/body_factory',
+                    os.path.join(etc, 'body_factory'))
+    user = 'nobody' if root else pwd.getpwuid(os.geteuid()).pw_name
+    s = dict(s, USER=user)
+    for src, dst in (('trafficserver.records', 'records.config'),
+                     ('trafficserver.remap', 'remap.config'),
+                     ('trafficserver.plugin', 'plugin.config'),
+                     ('trafficserver-close.conf', 'expect-close.conf'),
+                     ('trafficserver.logging', 'logging.yaml')):
+        os.rename(config(src, s), os.path.join(etc, dst))
+    # The package's access and TLS defaults; the rest empty.
+    for name in ('ip_allow.yaml', 'sni.yaml', 'strategies.yaml'):
+        shutil.copy(os.path.join('/etc/trafficserver', name), etc)
+    for name in ('storage.config', 'cache.config', 'hosting.config',
+                 'volume.config', 'parent.config', 'ssl_multicert.config',
+                 'splitdns.config', 'socks.config'):
+        open(os.path.join(etc, name), 'w').close()
+    layout = {'prefix': '/usr', 'exec_prefix': '/usr', 'bindir': '/usr/bin',
+              'sbindir': '/usr/sbin', 'includedir': '/usr/include',
+              'libdir': '/usr/lib/trafficserver',
+              'libexecdir': '/usr/lib/trafficserver/modules',
+              'sysconfdir': etc, 'datadir': os.path.join(tdir, 'cache'),
+              'localstatedir': os.path.join(tdir, 'run'),
+              'runtimedir': os.path.join(tdir, 'run'),
+              'logdir': os.path.join(tdir, 'log'),
+              'cachedir': os.path.join(tdir, 'cache')}
+    runroot = os.path.join(tdir, 'runroot.yaml')
+    with open(runroot, 'w') as fh:
+        fh.writelines('%s: %s\n' % kv for kv in layout.items())
+    start('trafficserver', ['/usr/bin/traffic_server',
+                            '--run-root=' + runroot], p.values(),
+          out=os.path.join(tdir, 'out.log'))
+
+
+# The fronts that a Debian release may not ship, by package.
+PACKAGE = {'trafficserver': 'trafficserver'}
+
+
+def shipped(package):
+    """Whether apt knows a version of the package to install."""
+    try:
+        out = subprocess.run(['apt-cache', 'policy', package],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             text=True).stdout
+    except OSError:
+        return True
+    m = re.search(r'Candidate:\s*(\S+)', out)
+    return bool(m) and m.group(1) != '(none)'
+
+
+def release():
+    try:
+        with open('/etc/os-release') as fh:
+            m = re.search(r'^PRETTY_NAME="?([^"\n]*)', fh.read(), re.M)
+        return m.group(1) if m else 'this release'
+    except OSError:
+        return 'this release'
+
+
+# HAProxy's httplog: "... Tq/Tw/Tc/Tr/Ta status bytes cookie cookie
+# termination-state ... "request"".
+HAPROXY_LOG = re.compile(r'\] \S+ \S+ [-+\d/]+ (-?\d+) \+?\d+ \S+ \S+ (\S{4}) '
+                         r'.*"(?:\S+ (\S+)|<BADREQ>)')
+
+
+def haproxy_400(line, sent):
+    """A 400 in HAProxy's log, but for a request a case sent whose client
+    gave up on it: the termination state starts with C (the client ended
+    the connection).  HAProxy 2.6 logs such a request with status -1
+    ("CD--"), 3.0 with 400 ("CH--").  A body taken for a request is either
+    a request no case sent (its request line is GET /smuggled/...) or a
+    400 that HAProxy gave (termination state P...) to bytes that were no
+    request (<BADREQ>): both still count."""
+    m = HAPROXY_LOG.search(line)
+    if not m:
+        return ' 400 ' in line
+    if m.group(1) != '400':
+        return False
+    return not (m.group(2).startswith('C') and m.group(3) in sent)
+
+
+# Lines as HAProxy 2.6 and 3.0 log them, and whether the scan must report
+# them; checked at every run, so that a change to the scan that lets a
+# desync through fails here rather than passing quietly.
+HAPROXY_SAMPLES = (
+    # 2.6: the client gave up waiting for the response.
+    ('127.0.0.1:54840 [03/Dec/2026:10:30:51.691] stock stock/origin '
+     '0/0/0/-1/4004 -1 0 - - CD-- 2/2/1/1/0 0/0 '
+     '"POST /ext/b/haproxy-stock-raw-ext HTTP/1.1"', False),
+    # 3.0: the same, logged as 400.
+    ('127.0.0.1:49066 [03/Dec/2026:10:35:57.543] stock stock/origin '
+     '0/0/0/-1/4000 400 206 - - CH-- 1/1/0/0/0 0/0 '
+     '"POST /ext/b/haproxy-stock-raw-ext HTTP/1.1"', False),
+    # The same, for a request no case sent.
+    ('127.0.0.1:49066 [03/Dec/2026:10:35:57.543] stock stock/origin '
+     '0/0/0/-1/4000 400 206 - - CH-- 1/1/0/0/0 0/0 '
+     '"POST /ext/b/other HTTP/1.1"', True),
+    # A body read as a request: bytes that were none, refused by HAProxy,
+    # or waited on until the client closed.
+    ('127.0.0.1:35804 [03/Dec/2026:10:32:21.747] module module/<NOSRV> '
+     '-1/-1/-1/-1/0 400 0 - - PR-- 1/1/0/0/0 0/0 "<BADREQ>"', True),
+    ('127.0.0.1:35808 [03/Dec/2026:10:32:21.825] module module/<NOSRV> '
+     '-1/-1/-1/-1/4000 400 0 - - CR-- 1/1/0/0/0 0/0 "<BADREQ>"', True),
+)
+
+
+def check_scan():
+    sent = {'/ext/b/haproxy-stock-raw-ext'}
+    for line, stray in HAPROXY_SAMPLES:
+        if haproxy_400(line, sent) != stray:
+            sys.exit('proxies: the desync scan %s %s'
+                     % ('misses' if stray else 'reports', line))
+
+
+# Each proxy's own log, and what in a line of it is a 400: a request that
+# was not one, or a body taken for a request (a line naming /smuggled/ is
+# one in any log).
+PROXY_LOGS = {
+    'haproxy.log': haproxy_400,
+    'nginx-access.log': lambda line, sent: ' 400 ' in line,
+    'nginx-expect-access.log': lambda line, sent: ' 400 ' in line,
+    'varnish.log': lambda line, sent: ' 400 ' in line,
+    # "METHOD URL status cache-result length" (trafficserver.logging)
+    'trafficserver/log/access.log':
+        lambda line, sent: line.split()[2:3] == ['400'],
+    # Squid's native format: "... result/status ..."
+    'squid/access.log': lambda line, sent: '/400 ' in line,
+    'caddy/access.log': lambda line, sent: '"status":400' in line,
+}
 
 
 def body_for(rid, size):
@@ -370,7 +566,14 @@ class Raw:
                 self.sock.close()
                 self.sock = None
             elif not sent:
-                self.sock.sendall(body)
+                try:
+                    self.sock.sendall(body)
+                except OSError:
+                    # The server ended the connection after its answer
+                    # without saying so beforehand (RFC 9112 section 9.6
+                    # lets it): the answer stands, the connection is over.
+                    self.sock.close()
+                    self.sock = None
         except (OSError, EOFError, ValueError, IndexError) as e:
             r['error'] = ('no response in %d ms' % (BOUND * 1000)
                           if isinstance(e, socket.timeout)
@@ -512,6 +715,7 @@ def main():
     global workdir
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    check_scan()
     if not os.path.isfile(MODULE):
         sys.exit('%s is missing: build it first (make -f Makefile.apxs)'
                  % MODULE)
@@ -527,8 +731,21 @@ def main():
             sys.exit('unknown client %r' % c)
     need = {'haproxy': '/usr/sbin/haproxy', 'nginx': '/usr/sbin/nginx',
             'nginx-expect': '/usr/sbin/nginx',
-            'varnish': '/usr/sbin/varnishd', 'curl': '/usr/bin/curl',
+            'varnish': '/usr/sbin/varnishd',
+            'trafficserver': '/usr/bin/traffic_server',
+            'squid': '/usr/sbin/squid', 'caddy': '/usr/bin/caddy',
+            'curl': '/usr/bin/curl',
             'go': '/usr/bin/go', 'node': '/usr/bin/node'}
+    # A front whose package this release does not have at all (Debian 13
+    # has no trafficserver) is left out, and the summary says so; one that
+    # the release has but is not installed is an error.
+    unshipped = []
+    for f in list(fronts):
+        if f in PACKAGE and not os.path.exists(need[f]) \
+                and not shipped(PACKAGE[f]):
+            unshipped.append('%s: not run, %s has no %s package'
+                             % (f, release(), PACKAGE[f]))
+            fronts.remove(f)
     missing = [need[x] for x in fronts + clients
                if x in need and not os.path.exists(need[x])]
     if not os.access(APACHE2, os.X_OK):
@@ -589,12 +806,11 @@ def main():
     sent = {'/%s/b/%s' % (c['scope'], c['id']) for _, _, c, _ in results}
     strays = ['origin %s: %s' % (o, e['raw'].rstrip('\n'))
               for o in logs for e in logs[o] if e['path'] not in sent]
-    for name in ('haproxy.log', 'nginx-access.log',
-                 'nginx-expect-access.log', 'varnish.log'):
+    for name in PROXY_LOGS:
         path = os.path.join(workdir, name)
         if os.path.exists(path):
             for line in open(path, errors='replace'):
-                if 'smuggled' in line or ' 400 ' in line:
+                if 'smuggled' in line or PROXY_LOGS[name](line, sent):
                     strays.append('%s: %s' % (name, line.rstrip('\n')))
 
     print_table(rows, fronts, clients)
@@ -622,6 +838,8 @@ def main():
         shutil.rmtree(workdir, ignore_errors=True)
     print('\nproxies: %.0f s; %d of the passed rows are known behaviours'
           % (time.monotonic() - t0, knowns))
+    for u in unshipped:
+        print('proxies: ' + u)
     print('\n%d passed, %d failed' % (passed, failed))
     return 1 if failed else 0
 
