@@ -89,7 +89,7 @@ DEBS_BENCH := apache2 apache2-dev wrk nghttp2-client valgrind curl perl \
               gcc libapr1-dev pkg-config
 
 # Another Debian release's root (t/distro/run.sh).
-DEBS_DISTRO := debootstrap tar findutils util-linux
+DEBS_DISTRO := debootstrap tar findutils util-linux git
 
 # What `make test` needs, for .ci/run's one apt-get.
 DEBS_TEST = make $(DEBS_BUILD) $(DEBS_UNIT) $(DEBS_IT) valgrind $(DEBS_FUZZ) \

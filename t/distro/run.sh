@@ -16,7 +16,8 @@
 # (/var/cache/mod_expect: the httpd release builds, PCRE).
 #
 # The tree goes in as the files git knows (tracked, and untracked ones
-# that are not ignored: a clean copy, without builds), as /src/main, with
+# that are not ignored: a clean copy, without builds), committed into a new
+# repository of its own as a clone would be, as /src/main, with
 # the shared folder (../shared, or SHARED=) beside it as /src/shared.
 # /proc, /sys and /dev are mounted for the run and always unmounted, and
 # the root is removed afterwards (KEEP_ROOT=1 keeps it, unmounted).
@@ -109,6 +110,13 @@ else
         -cf - . | tar -C "$root/src/main" -xf -
 fi
 cp -a "$shared/." "$root/src/shared/"
+# A clone is a git work tree, and the targets that take "the files git
+# knows" (deb, rpm, demo-check) need one: the copy becomes a repository of
+# one commit.
+git -C "$root/src/main" init -q
+git -C "$root/src/main" add -A
+git -C "$root/src/main" -c user.name=distro -c user.email=distro@localhost \
+    commit -q -m "t/distro/run.sh: the tree as copied"
 
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
