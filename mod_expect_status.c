@@ -150,7 +150,8 @@ static int expect_metrics_handler(request_rec *r)
     if (r->handler == NULL || strcmp(r->handler, "expect-metrics") != 0) {
         return DECLINED;
     }
-    r->allowed |= (AP_METHOD_BIT << M_GET);
+    /* The Allow field of a 405: GET (and HEAD). */
+    ap_allow_standard_methods(r, REPLACE_ALLOW, M_GET, -1);
     if (r->method_number != M_GET) {
         return HTTP_METHOD_NOT_ALLOWED;
     }
