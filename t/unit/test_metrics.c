@@ -63,6 +63,13 @@ START_TEST(accept_picks_openmetrics_only_when_it_is_preferred)
         { "application/openmetrics-text;version=1.0.0,application/"
           "openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;"
           "q=0.5,*/*;q=0.1", EX_FORMAT_OPENMETRICS },
+        /* Prometheus 2.53 (Debian 13): weights on every range */
+        { "application/openmetrics-text;version=1.0.0;q=0.5,application/"
+          "openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;"
+          "q=0.3,*/*;q=0.2", EX_FORMAT_OPENMETRICS },
+        /* a scraper that wants the text format first */
+        { "text/plain;version=0.0.4;q=0.5,application/openmetrics-text;"
+          "version=1.0.0;q=0.4", EX_FORMAT_TEXT },
         { "application/openmetrics-text", EX_FORMAT_OPENMETRICS },
         { "Application/OpenMetrics-Text; Version=1.0.0", EX_FORMAT_OPENMETRICS },
         { "application/openmetrics-text; version=\"1.0.0\"; q=0.9, "
