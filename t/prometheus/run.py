@@ -515,26 +515,29 @@ def plot_run(d, servers, prom_port, out):
                         f.write('%.0f %s\n' % (float(ts) - start_t, v))
             files.append((key, name, path))
     script = os.path.join(d, 'plot.gp')
+    q90 = ('histogram_quantile(0.9, sum by (le, instance) '
+           '(rate(apache_expect_continue_delay_seconds_bucket[10s])))')
+    qrej = ('sum by (instance) (rate(apache_expect_requests_total'
+            '{outcome=\\"rejected\\"}[10s]))')
     with open(script, 'w') as f:
-        f.write('set terminal pngcairo size 900,600 font "DejaVu Sans,10"\n'
+        f.write('set terminal pngcairo noenhanced size 1000,640 '
+                'font "DejaVu Sans,9"\n'
                 'set output "%s"\n'
                 'set multiplot layout 2,1 title "mod_expect in Prometheus: '
-                'two servers, scraped every second"\n'
-                'set grid\nset key top left\nset xrange [0:%d]\n' % (out, seconds))
-        f.write('set title "p90 wait for the 100 (s), per server: '
-                'histogram\\_quantile(0.9, sum by (le, instance) '
-                '(rate(apache\\_expect\\_continue\\_delay\\_seconds\\_bucket[10s])))"\n'
-                'set ylabel "seconds"\nset logscale y\n')
+                'two apache2 servers scraped every second (make prometheus-plot)"\n'
+                'set grid\nset key top left\nset xrange [0:%d]\n'
+                'set format y "%%g"\n' % (out, seconds))
+        f.write('set title "wait for the 100, 90th percentile per server\\n%s"\n'
+                'set ylabel "seconds"\nset logscale y\n' % q90)
         p = ['"%s" using 1:2 with lines lw 2 title "server %s"' % (path, n)
-             for k, n, path in files if k == 'p90']
+             for k, n, path in sorted(files) if k == 'p90']
         f.write('plot ' + ', '.join(p or ['NaN notitle']) + '\n')
         f.write('unset logscale y\n'
-                'set title "refusals per second, per server: '
-                'sum by (instance) (rate(apache\\_expect\\_requests\\_total'
-                '{outcome=\\"rejected\\"}[10s]))"\n'
-                'set ylabel "417/s"\nset xlabel "seconds into the run"\n')
+                'set title "refusals (417) per second, per server\\n%s"\n'
+                'set ylabel "417/s"\nset xlabel "seconds into the run"\n'
+                % qrej)
         p = ['"%s" using 1:2 with lines lw 2 title "server %s"' % (path, n)
-             for k, n, path in files if k == 'refused']
+             for k, n, path in sorted(files) if k == 'refused']
         f.write('plot ' + ', '.join(p or ['NaN notitle']) + '\n'
                 'unset multiplot\n')
     rc = subprocess.call(['gnuplot', script])
