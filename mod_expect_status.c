@@ -140,19 +140,16 @@ static int expect_status_hook(request_rec *r, int flags)
 /* SetHandler expect-metrics: the counters for Prometheus, in the format
  * the scraper's Accept asks for.  Access is the admin's to control, as for
  * server-status. */
-static int expect_metrics_handler(request_rec *r)
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int metrics_response(request_rec *r)
 {
     ex_snapshot *s;
     ex_format format;
     const char *body;
     apr_size_t len;
 
-    /* Every request of the server passes here: most leave at the first
-     * byte. */
-    if (r->handler == NULL || r->handler[0] != 'e'
-        || strcmp(r->handler, "expect-metrics") != 0) {
-        return DECLINED;
-    }
     /* The Allow field of a 405: GET (and HEAD). */
     ap_allow_standard_methods(r, REPLACE_ALLOW, M_GET, -1);
     if (r->method_number != M_GET) {
@@ -173,6 +170,17 @@ static int expect_metrics_handler(request_rec *r)
         ap_rwrite(body, (int)len, r);
     }
     return OK;
+}
+
+/* Every request of the server passes here: most leave at the first byte
+ * of their handler's name, without the frame of the response. */
+static int expect_metrics_handler(request_rec *r)
+{
+    if (r->handler == NULL || r->handler[0] != 'e'
+        || strcmp(r->handler, "expect-metrics") != 0) {
+        return DECLINED;
+    }
+    return metrics_response(r);
 }
 
 void mod_expect_status_register(ex_counters **counters)
