@@ -9,6 +9,8 @@
  *                    is read, in pieces of any size
  *   expect_counters.c counts what the decisions were, in memory shared by
  *                    every process and thread, without locks
+ *   expect_metrics.c writes a snapshot of the counters in Prometheus's
+ *                    exposition formats
  */
 #ifndef EXPECT_H
 #define EXPECT_H
@@ -350,6 +352,10 @@ typedef enum {
 /* [0] HTTP/1.x, [1] HTTP/2 */
 #define EX_CONT_PROTOS 2
 
+/* The delay to the 100 is also counted in fixed buckets, for quantiles:
+ * upper bounds from 100 us to 10 s (ex_delay_bounds_us), and one above. */
+#define EX_DELAY_BUCKETS 16
+
 typedef struct {
     volatile apr_uint64_t sent;
     volatile apr_uint64_t skipped;
@@ -357,10 +363,16 @@ typedef struct {
     volatile apr_uint64_t abandoned;
     volatile apr_uint64_t delay_us;     /* sum over sent: from the end of
                                          * the head to the 100 */
+    volatile apr_uint64_t delay_in[EX_DELAY_BUCKETS + 1]; /* sent, by the
+                                         * first bound not below the delay
+                                         * (not cumulative); the last one:
+                                         * over 10 s */
 } ex_continue_counts;
 
 /* Lives in shared memory: only atomic operations touch it.  It outlives
- * restarts: change it, and bump the key in mod_expect.c's post_config. */
+ * restarts: change it, and bump the key in mod_expect.c's post_config.
+ * Every field before unjudged_told is a 64-bit counter:
+ * ex_counters_snapshot() reads them all as such. */
 typedef struct {
     volatile apr_uint64_t requests;     /* judged requests with Expect */
     volatile apr_uint64_t met;
@@ -434,5 +446,69 @@ void ex_count_continue(ex_counters *c, int h2, ex_cont_outcome outcome,
 /* The outcome's name, as the EXPECT_CONTINUE variable gives it ("sent",
  * "skipped", "early-body", "abandoned"), or NULL for EX_CONT_NONE. */
 const char *ex_cont_name(ex_cont_outcome outcome);
+
+/* The upper bounds of the delay buckets, in microseconds, ascending. */
+extern const apr_uint64_t ex_delay_bounds_us[EX_DELAY_BUCKETS];
+
+/* The bucket of ex_continue_counts.delay_in a delay counts in. */
+int ex_delay_bucket(apr_uint64_t delay_us);
+
+
+/* ---- one snapshot, two renderings ------------------------------------ */
+
+/* The counters as read at one moment, each with one atomic read (they are
+ * not read all at once: a request counted meanwhile may be in some and not
+ * yet in others), and the names that have a slot, in slot order.  Both
+ * mod_status's lines and the metrics handler render one of these. */
+typedef struct {
+    ex_counters counts;      /* a private copy: its names[] are unused */
+    int nnames;
+    struct {
+        char name[EX_NAME_SIZE];
+        apr_uint64_t count;
+    } names[EX_NAMES_MAX];
+} ex_snapshot;
+
+void ex_counters_snapshot(ex_counters *c, ex_snapshot *s);
+
+/* The outcomes of a met 100-continue as both renderings show them, in
+ * order: adding an outcome to ex_continue_counts is one line of
+ * ex_cont_fields (expect_metrics.c). */
+typedef struct {
+    const char *label;       /* the exposition's outcome label */
+    const char *key;         /* mod_status's ?auto line */
+    const char *text;        /* mod_status's HTML row */
+    apr_size_t offset;       /* of its counter in ex_continue_counts */
+} ex_cont_field;
+
+extern const ex_cont_field ex_cont_fields[];
+extern const int ex_cont_nfields;
+
+/* A counter of a snapshot's ex_continue_counts, by offset. */
+#define EX_CONT_COUNT(k, off) \
+    (*(const apr_uint64_t *)(const void *)((const char *)(k) + (off)))
+
+/* The exposition formats of Prometheus. */
+typedef enum {
+    EX_FORMAT_TEXT = 0,      /* text format 0.0.4 */
+    EX_FORMAT_OPENMETRICS    /* OpenMetrics 1.0.0 */
+} ex_format;
+
+/* The Content-Type of each format. */
+const char *ex_metrics_type(ex_format format);
+
+/* Which format a scraper's Accept field (NULL: none) asks for: OpenMetrics
+ * when it accepts application/openmetrics-text (version 1.0.0, or no
+ * version) with a higher q than text/plain's, else the text format. */
+ex_format ex_metrics_negotiate(const char *accept);
+
+/* The snapshot in that format, from p; its length in *len. */
+const char *ex_metrics_render(apr_pool_t *p, const ex_snapshot *s,
+                              ex_format format, apr_size_t *len);
+
+/* A label value escaped as both formats want: backslash, double quote and
+ * line feed as \\, \" and \n.  Returns value itself when nothing needs
+ * escaping, else a copy from p. */
+const char *ex_label_escape(apr_pool_t *p, const char *value);
 
 #endif /* EXPECT_H */

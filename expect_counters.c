@@ -1,4 +1,4 @@
-/* Count what mod_expect decided, for mod_status.
+/* Count what mod_expect decided, for mod_status and the metrics handler.
  *
  * The counters live in memory shared by every child process and thread, so
  * only atomic operations touch them and the request path takes no lock.
@@ -280,6 +280,7 @@ void ex_count_continue(ex_counters *c, int h2, ex_cont_outcome outcome,
     case EX_CONT_SENT:
         ex_atomic_inc64(&k->sent);
         ex_atomic_add64(&k->delay_us, delay_us);
+        ex_atomic_inc64(&k->delay_in[ex_delay_bucket(delay_us)]);
         break;
     case EX_CONT_SKIPPED:
         ex_atomic_inc64(&k->skipped);
@@ -303,4 +304,47 @@ const char *ex_cont_name(ex_cont_outcome outcome)
 
     return (unsigned)outcome < sizeof(names) / sizeof(names[0])
            ? names[outcome] : NULL;
+}
+
+/* 1, 2.5 and 5 in each decade: a quantile is known to within a bucket,
+ * whether the wait is a loopback's or a slow handler's. */
+const apr_uint64_t ex_delay_bounds_us[EX_DELAY_BUCKETS] = {
+    100, 250, 500,
+    1000, 2500, 5000,
+    10000, 25000, 50000,
+    100000, 250000, 500000,
+    1000000, 2500000, 5000000,
+    10000000
+};
+
+int ex_delay_bucket(apr_uint64_t delay_us)
+{
+    int i;
+
+    for (i = 0; i < EX_DELAY_BUCKETS; i++) {
+        if (delay_us <= ex_delay_bounds_us[i]) {
+            break;
+        }
+    }
+    return i;
+}
+
+void ex_counters_snapshot(ex_counters *c, ex_snapshot *s)
+{
+    volatile apr_uint64_t *from = (volatile apr_uint64_t *)(void *)c;
+    apr_uint64_t *to = (apr_uint64_t *)(void *)&s->counts;
+    apr_size_t i, n = APR_OFFSETOF(ex_counters, unjudged_told)
+                      / sizeof(apr_uint64_t);
+    int k;
+
+    memset(s, 0, sizeof(*s));
+    for (i = 0; i < n; i++) {
+        to[i] = ex_atomic_read64(&from[i]);
+    }
+    for (k = 0; k < EX_NAMES_MAX; k++) {
+        if (ex_counted_name(c, k, s->names[s->nnames].name,
+                            &s->names[s->nnames].count)) {
+            s->nnames++;
+        }
+    }
 }

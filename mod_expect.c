@@ -10,8 +10,9 @@
  * <Directory>, <Location>, <If> and .htaccess are merged.
  * docs/how-it-works.md tells the whole story.
  *
- * The parser, the policy, the header line scanner and the counters are in
- * expect_*.c, which know nothing of httpd.
+ * The parser, the policy, the header line scanner, the counters and their
+ * exposition are in expect_*.c, which know nothing of httpd; mod_status's
+ * lines and the expect-metrics handler are in mod_expect_status.c.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE             /* RTLD_DEFAULT */
@@ -26,15 +27,14 @@
 #include "http_request.h"
 #include "util_filter.h"
 #include "mod_core.h"
-#include "mod_status.h"
 
 #include "apr_atomic.h"
 #include "apr_lib.h"
-#include "apr_optional_hooks.h"
 #include "apr_shm.h"
 #include "apr_strings.h"
 
 #include "expect.h"
+#include "mod_expect_status.h"
 
 module AP_MODULE_DECLARE_DATA expect_module;
 
@@ -1199,7 +1199,7 @@ static void assign_names(server_rec *s, apr_pool_t *ptemp)
 static int expect_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp, server_rec *s)
 {
-    static const char key[] = "mod_expect counters v4";
+    static const char key[] = "mod_expect counters v5";
     apr_pool_t *process = s->process->pool;
     apr_shm_t *shm;
     apr_status_t rv;
@@ -1216,7 +1216,8 @@ static int expect_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
                          "cannot create shared memory for the Expect "
-                         "counters: mod_status will not show them");
+                         "counters: mod_status and expect-metrics will not "
+                         "show them");
             counters = NULL;
         }
         else {
@@ -1230,136 +1231,6 @@ static int expect_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     /* From here on, nothing adds to the list. */
     config_names = NULL;
-    return OK;
-}
-
-/* What became of the 100-continues met: a line for both protocols, then
- * one each for HTTP/1.x and HTTP/2. */
-static void status_continue(request_rec *r, int flags)
-{
-    static const struct {
-        const char *key;
-        const char *text;
-        apr_size_t offset;
-    } fields[] = {
-        { "ExpectContinueSent", "100-continue: the 100 went out",
-          APR_OFFSETOF(ex_continue_counts, sent) },
-        { "ExpectContinueSkipped", "100-continue: a final status went out "
-          "first", APR_OFFSETOF(ex_continue_counts, skipped) },
-        { "ExpectContinueEarlyBody", "100-continue: the body came before "
-          "any 100", APR_OFFSETOF(ex_continue_counts, early_body) },
-        { "ExpectContinueAbandoned", "100-continue: the client went away "
-          "first", APR_OFFSETOF(ex_continue_counts, abandoned) },
-        { "ExpectContinueDelayUs", "100-continue: microseconds from the "
-          "end of the head to the 100, summed over those sent",
-          APR_OFFSETOF(ex_continue_counts, delay_us) },
-    };
-    static const char *const proto[] = { "H1", "H2" };
-    static const char *const proto_text[] = { "HTTP/1.x", "HTTP/2" };
-    int i, k;
-
-    for (i = 0; i < (int)(sizeof(fields) / sizeof(fields[0])); i++) {
-        apr_uint64_t n[EX_CONT_PROTOS];
-
-        for (k = 0; k < EX_CONT_PROTOS; k++) {
-            n[k] = ex_atomic_read64((volatile apr_uint64_t *)
-                                     ((char *)&counters->cont[k]
-                                      + fields[i].offset));
-        }
-        if (flags & AP_STATUS_SHORT) {
-            ap_rprintf(r, "%s: %" APR_UINT64_T_FMT "\n", fields[i].key,
-                       n[0] + n[1]);
-            for (k = 0; k < EX_CONT_PROTOS; k++) {
-                ap_rprintf(r, "%s%s: %" APR_UINT64_T_FMT "\n",
-                           fields[i].key, proto[k], n[k]);
-            }
-        }
-        else {
-            ap_rprintf(r, "<tr><td>%s</td><td>%" APR_UINT64_T_FMT
-                       "</td></tr>\n", fields[i].text, n[0] + n[1]);
-            for (k = 0; k < EX_CONT_PROTOS; k++) {
-                ap_rprintf(r, "<tr><td>%s, %s</td><td>%" APR_UINT64_T_FMT
-                           "</td></tr>\n", fields[i].text, proto_text[k],
-                           n[k]);
-            }
-        }
-    }
-}
-
-/* mod_status: a section in /server-status, lines in ?auto. */
-static int expect_status_hook(request_rec *r, int flags)
-{
-    static const struct {
-        const char *key;        /* for ?auto */
-        const char *text;       /* for the page */
-        apr_size_t offset;
-    } fields[] = {
-        { "ExpectRequests", "Requests with an Expect field",
-          APR_OFFSETOF(ex_counters, requests) },
-        { "ExpectMet", "Met", APR_OFFSETOF(ex_counters, met) },
-        { "ExpectRejected", "Rejected (417)",
-          APR_OFFSETOF(ex_counters, rejected) },
-        { "ExpectIgnored", "Ignored (lenient dropped members)",
-          APR_OFFSETOF(ex_counters, ignored) },
-        { "ExpectContinue", "100-continue requested",
-          APR_OFFSETOF(ex_counters, continue_100) },
-        { "ExpectMalformed", "Malformed fields",
-          APR_OFFSETOF(ex_counters, malformed) },
-        { "ExpectWouldReject", "Dropped by lenient, refused by strict",
-          APR_OFFSETOF(ex_counters, would_reject) },
-        { "ExpectUnjudged",
-          "Not judged: left to httpd's core (mod_http2 before 2.0)",
-          APR_OFFSETOF(ex_counters, unjudged) },
-    };
-    int i;
-
-    if (counters == NULL) {
-        return OK;
-    }
-    if (!(flags & AP_STATUS_SHORT)) {
-        ap_rputs("<hr />\n<h2>mod_expect</h2>\n<table>\n", r);
-    }
-    status_continue(r, flags);
-    for (i = 0; i < (int)(sizeof(fields) / sizeof(fields[0])); i++) {
-        apr_uint64_t n = ex_atomic_read64((volatile apr_uint64_t *)
-                                           ((char *)counters
-                                            + fields[i].offset));
-
-        if (flags & AP_STATUS_SHORT) {
-            ap_rprintf(r, "%s: %" APR_UINT64_T_FMT "\n", fields[i].key, n);
-        }
-        else {
-            ap_rprintf(r, "<tr><td>%s</td><td>%" APR_UINT64_T_FMT
-                       "</td></tr>\n", fields[i].text, n);
-        }
-    }
-    /* The names the configuration lists.  They are tokens: ?auto takes
-     * them as they are, but '&' is a tchar, and HTML would read "&copy"
-     * as an entity. */
-    for (i = 0; i < EX_NAMES_MAX; i++) {
-        char name[EX_NAME_SIZE];
-        apr_uint64_t n;
-
-        if (!ex_counted_name(counters, i, name, &n)) {
-            continue;
-        }
-        if (flags & AP_STATUS_SHORT) {
-            ap_rprintf(r, "ExpectName_%s: %" APR_UINT64_T_FMT "\n", name, n);
-        }
-        else {
-            ap_rprintf(r, "<tr><td>Expect: %s</td><td>%" APR_UINT64_T_FMT
-                       "</td></tr>\n", ap_escape_html(r->pool, name), n);
-        }
-    }
-    if (flags & AP_STATUS_SHORT) {
-        ap_rprintf(r, "ExpectNameOther: %" APR_UINT64_T_FMT "\n",
-                   ex_atomic_read64(&counters->other_names));
-    }
-    else {
-        ap_rprintf(r, "<tr><td>Expect: other names</td><td>%"
-                   APR_UINT64_T_FMT "</td></tr>\n</table>\n",
-                   ex_atomic_read64(&counters->other_names));
-    }
     return OK;
 }
 
@@ -1411,9 +1282,8 @@ static void register_hooks(apr_pool_t *p)
     }
     ap_hook_pre_config(expect_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(expect_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    /* Without mod_status loaded, nothing calls it. */
-    APR_OPTIONAL_HOOK(ap, status_hook, expect_status_hook, NULL, NULL,
-                      APR_HOOK_MIDDLE);
+    /* mod_status's lines and the expect-metrics handler. */
+    mod_expect_status_register(&counters);
 }
 
 AP_DECLARE_MODULE(expect) = {

@@ -83,6 +83,12 @@ DEBS_INTEROP := apache2 curl php-cli php-curl golang-go \
 DEBS_PROXIES := apache2 haproxy nginx varnish squid caddy \
     $(DEB_TRAFFICSERVER) curl golang-go golang-golang-x-net-dev nodejs python3
 
+# A real Prometheus (t/prometheus): the server and promtool, and
+# prometheus-apache-exporter, what the docs measure against; the slow
+# scope's fixup is mod_lua's (in apache2-bin); gnuplot-nox draws the plot.
+DEBS_PROMETHEUS := apache2 prometheus prometheus-apache-exporter python3
+DEBS_PROMETHEUS_PLOT := $(DEBS_PROMETHEUS) gnuplot-nox
+
 # Benchmarks (bench/bench.mk): wrk for keep-alive GETs, h2load for POSTs,
 # valgrind for instructions a request.
 DEBS_BENCH := apache2 apache2-dev wrk nghttp2-client valgrind curl perl \
@@ -94,4 +100,4 @@ DEBS_DISTRO := debootstrap tar findutils util-linux git
 # What `make test` needs, for .ci/run's one apt-get.
 DEBS_TEST = make $(DEBS_BUILD) $(DEBS_UNIT) $(DEBS_IT) valgrind $(DEBS_FUZZ) \
     $(DEBS_SAN) $(DEBS_DEB) $(DEBS_RPM) $(DEBS_MATRIX) $(DEBS_INTEROP) \
-    $(DEBS_PROXIES) $(DEBS_DISTRO) perl
+    $(DEBS_PROXIES) $(DEBS_PROMETHEUS) $(DEBS_DISTRO) perl

@@ -33,6 +33,7 @@ int main(void)
     suite_add_tcase(s, policy_tcase());
     suite_add_tcase(s, scan_tcase());
     suite_add_tcase(s, counters_tcase());
+    suite_add_tcase(s, metrics_tcase());
     suite_add_tcase(s, linear_tcase());
 
     sr = srunner_create(s);

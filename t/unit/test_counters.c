@@ -735,6 +735,102 @@ START_TEST(concurrent_continue_counting_loses_nothing)
     ck_assert_uint_eq(counters.cont[1].skipped, THREADS * ROUNDS / 4);
     ck_assert_uint_eq(counters.cont[1].abandoned, THREADS * ROUNDS / 4);
     ck_assert_uint_eq(counters.cont[1].sent + counters.cont[0].skipped, 0);
+    /* every delay of 3 us in the first bucket, none lost */
+    ck_assert_uint_eq(counters.cont[0].delay_in[0], THREADS * ROUNDS / 4);
+    ck_assert_uint_eq(counters.cont[1].delay_in[0], 0);
+}
+END_TEST
+
+START_TEST(a_delay_counts_in_the_first_bucket_not_below_it)
+{
+    static const struct {
+        apr_uint64_t us;
+        int bucket;
+    } cases[] = {
+        { 0, 0 }, { 100, 0 }, { 101, 1 }, { 250, 1 }, { 999, 3 },
+        { 1000, 3 }, { 1001, 4 }, { 999999, 12 }, { 1000000, 12 },
+        { 10000000, 15 }, { 10000001, 16 }, { ~(apr_uint64_t)0, 16 },
+    };
+    int i;
+
+    for (i = 0; i < EX_DELAY_BUCKETS; i++) {
+        ck_assert_int_eq(ex_delay_bucket(ex_delay_bounds_us[i]), i);
+        if (i > 0) {
+            ck_assert_uint_gt(ex_delay_bounds_us[i], ex_delay_bounds_us[i - 1]);
+        }
+    }
+    ck_assert_uint_eq(ex_delay_bounds_us[0], 100);
+    ck_assert_uint_eq(ex_delay_bounds_us[EX_DELAY_BUCKETS - 1], 10000000);
+    for (i = 0; i < (int)(sizeof(cases) / sizeof(cases[0])); i++) {
+        ck_assert_int_eq(ex_delay_bucket(cases[i].us), cases[i].bucket);
+    }
+}
+END_TEST
+
+START_TEST(a_sent_100_counts_its_delay_in_a_bucket_of_its_protocol)
+{
+    ex_count_continue(&counters, 0, EX_CONT_SENT, 120);
+    ex_count_continue(&counters, 0, EX_CONT_SENT, 30);
+    ex_count_continue(&counters, 1, EX_CONT_SENT, 20000000);
+    ex_count_continue(&counters, 1, EX_CONT_SKIPPED, 5);
+    ex_count_continue(&counters, 0, EX_CONT_EARLY, 5);
+    ck_assert_uint_eq(counters.cont[0].delay_in[0], 1);
+    ck_assert_uint_eq(counters.cont[0].delay_in[1], 1);
+    ck_assert_uint_eq(counters.cont[1].delay_in[EX_DELAY_BUCKETS], 1);
+    ck_assert_uint_eq(counters.cont[1].delay_in[0], 0);
+}
+END_TEST
+
+START_TEST(a_snapshot_holds_every_counter_and_each_named_slot)
+{
+    ex_snapshot s;
+    apr_array_header_t *names = apr_array_make(pool, 2, sizeof(char *));
+    int i, k;
+
+    *(const char **)apr_array_push(names) = "100-continue";
+    *(const char **)apr_array_push(names) = "x-b";
+    ex_counters_assign(&counters, pool, names);
+    ex_count_name(&counters, "x-b", 3);
+    ex_count_name(&counters, "x-b", 3);
+    ex_count_name(&counters, "x-zz", 4);
+    ex_count_unjudged(&counters);
+    ex_count_continue(&counters, 1, EX_CONT_SENT, 300);
+    ex_count_continue(&counters, 0, EX_CONT_ABANDONED, 0);
+    /* every 64-bit counter, by a value of its own */
+    counters.requests = 11;
+    counters.met = 12;
+    counters.rejected = 13;
+    counters.ignored = 14;
+    counters.continue_100 = 15;
+    counters.malformed = 16;
+    counters.would_reject = 17;
+    ex_counters_snapshot(&counters, &s);
+    ck_assert_uint_eq(s.counts.requests, 11);
+    ck_assert_uint_eq(s.counts.met, 12);
+    ck_assert_uint_eq(s.counts.rejected, 13);
+    ck_assert_uint_eq(s.counts.ignored, 14);
+    ck_assert_uint_eq(s.counts.continue_100, 15);
+    ck_assert_uint_eq(s.counts.malformed, 16);
+    ck_assert_uint_eq(s.counts.would_reject, 17);
+    ck_assert_uint_eq(s.counts.other_names, 1);
+    ck_assert_uint_eq(s.counts.unjudged, 1);
+    for (k = 0; k < EX_CONT_PROTOS; k++) {
+        ck_assert_uint_eq(s.counts.cont[k].sent, counters.cont[k].sent);
+        ck_assert_uint_eq(s.counts.cont[k].abandoned,
+                          counters.cont[k].abandoned);
+        ck_assert_uint_eq(s.counts.cont[k].delay_us, counters.cont[k].delay_us);
+        for (i = 0; i <= EX_DELAY_BUCKETS; i++) {
+            ck_assert_uint_eq(s.counts.cont[k].delay_in[i],
+                              counters.cont[k].delay_in[i]);
+        }
+    }
+    ck_assert_uint_eq(s.counts.cont[1].delay_in[2], 1);
+    ck_assert_uint_eq(s.counts.cont[0].abandoned, 1);
+    ck_assert_int_eq(s.nnames, 2);
+    ck_assert_str_eq(s.names[0].name, "100-continue");
+    ck_assert_uint_eq(s.names[0].count, 0);
+    ck_assert_str_eq(s.names[1].name, "x-b");
+    ck_assert_uint_eq(s.names[1].count, 2);
 }
 END_TEST
 
@@ -771,5 +867,8 @@ TCase *counters_tcase(void)
     tcase_add_test(tc, an_undecided_outcome_counts_nothing);
     tcase_add_test(tc, continue_outcomes_have_their_log_names);
     tcase_add_test(tc, concurrent_continue_counting_loses_nothing);
+    tcase_add_test(tc, a_delay_counts_in_the_first_bucket_not_below_it);
+    tcase_add_test(tc, a_sent_100_counts_its_delay_in_a_bucket_of_its_protocol);
+    tcase_add_test(tc, a_snapshot_holds_every_counter_and_each_named_slot);
     return tc;
 }
