@@ -20,6 +20,7 @@
  * parent has reset it.  It takes a restart that drops a name, with a
  * member of that name being counted at that very instant.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include <apr_atomic.h>
@@ -333,7 +334,7 @@ void ex_counters_snapshot(ex_counters *c, ex_snapshot *s)
 {
     volatile apr_uint64_t *from = (volatile apr_uint64_t *)(void *)c;
     apr_uint64_t *to = (apr_uint64_t *)(void *)&s->counts;
-    apr_size_t i, n = APR_OFFSETOF(ex_counters, unjudged_told)
+    apr_size_t i, n = offsetof(ex_counters, unjudged_told)
                       / sizeof(apr_uint64_t);
     int k;
 

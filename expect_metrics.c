@@ -7,6 +7,7 @@
  * (both formats require a family's samples to be together).  Label values
  * are escaped; names of metrics and labels are fixed here.
  */
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 
@@ -19,13 +20,13 @@
  * row, the counter. */
 const ex_cont_field ex_cont_fields[] = {
     { "sent", "ExpectContinueSent", "100-continue: the 100 went out",
-      APR_OFFSETOF(ex_continue_counts, sent) },
+      offsetof(ex_continue_counts, sent) },
     { "skipped", "ExpectContinueSkipped", "100-continue: a final status "
-      "went out first", APR_OFFSETOF(ex_continue_counts, skipped) },
+      "went out first", offsetof(ex_continue_counts, skipped) },
     { "early_body", "ExpectContinueEarlyBody", "100-continue: the body came "
-      "before any 100", APR_OFFSETOF(ex_continue_counts, early_body) },
+      "before any 100", offsetof(ex_continue_counts, early_body) },
     { "abandoned", "ExpectContinueAbandoned", "100-continue: the client "
-      "went away first", APR_OFFSETOF(ex_continue_counts, abandoned) },
+      "went away first", offsetof(ex_continue_counts, abandoned) },
 };
 const int ex_cont_nfields = sizeof(ex_cont_fields) / sizeof(ex_cont_fields[0]);
 
@@ -339,9 +340,9 @@ const char *ex_metrics_render(apr_pool_t *p, const ex_snapshot *s,
         const char *label;
         apr_size_t offset;
     } outcomes[] = {
-        { "met", APR_OFFSETOF(ex_counters, met) },
-        { "ignored", APR_OFFSETOF(ex_counters, ignored) },
-        { "rejected", APR_OFFSETOF(ex_counters, rejected) },
+        { "met", offsetof(ex_counters, met) },
+        { "ignored", offsetof(ex_counters, ignored) },
+        { "rejected", offsetof(ex_counters, rejected) },
     };
     static const struct {
         const char *name;
@@ -350,15 +351,15 @@ const char *ex_metrics_render(apr_pool_t *p, const ex_snapshot *s,
     } single[] = {
         { "apache_expect_continue_requests",
           "Judged requests with a 100-continue member.",
-          APR_OFFSETOF(ex_counters, continue_100) },
+          offsetof(ex_counters, continue_100) },
         { "apache_expect_malformed", "Expect fields that do not parse.",
-          APR_OFFSETOF(ex_counters, malformed) },
+          offsetof(ex_counters, malformed) },
         { "apache_expect_would_reject", "Members (or malformed fields) that "
           "ExpectPolicy lenient dropped and strict would have refused.",
-          APR_OFFSETOF(ex_counters, would_reject) },
+          offsetof(ex_counters, would_reject) },
         { "apache_expect_unjudged", "Requests with an Expect field that "
           "httpd's core judged, not mod_expect.",
-          APR_OFFSETOF(ex_counters, unjudged) },
+          offsetof(ex_counters, unjudged) },
     };
     const ex_counters *c = &s->counts;
     const char *other = OTHER_NAME;

@@ -3,6 +3,8 @@
  * Both render one snapshot of the shared counters (ex_counters_snapshot);
  * nothing here runs on the request path of other requests.
  */
+#include <stddef.h>
+
 #include "httpd.h"
 #include "http_config.h"
 #include "http_core.h"
@@ -29,7 +31,7 @@ static void status_continue(request_rec *r, int flags, const ex_snapshot *s)
     static const ex_cont_field delay = {
         NULL, "ExpectContinueDelayUs", "100-continue: microseconds from "
         "the end of the head to the 100, summed over those sent",
-        APR_OFFSETOF(ex_continue_counts, delay_us)
+        offsetof(ex_continue_counts, delay_us)
     };
     int i, k;
 
@@ -70,21 +72,21 @@ static int expect_status_hook(request_rec *r, int flags)
         apr_size_t offset;
     } fields[] = {
         { "ExpectRequests", "Requests with an Expect field",
-          APR_OFFSETOF(ex_counters, requests) },
-        { "ExpectMet", "Met", APR_OFFSETOF(ex_counters, met) },
+          offsetof(ex_counters, requests) },
+        { "ExpectMet", "Met", offsetof(ex_counters, met) },
         { "ExpectRejected", "Rejected (417)",
-          APR_OFFSETOF(ex_counters, rejected) },
+          offsetof(ex_counters, rejected) },
         { "ExpectIgnored", "Ignored (lenient dropped members)",
-          APR_OFFSETOF(ex_counters, ignored) },
+          offsetof(ex_counters, ignored) },
         { "ExpectContinue", "100-continue requested",
-          APR_OFFSETOF(ex_counters, continue_100) },
+          offsetof(ex_counters, continue_100) },
         { "ExpectMalformed", "Malformed fields",
-          APR_OFFSETOF(ex_counters, malformed) },
+          offsetof(ex_counters, malformed) },
         { "ExpectWouldReject", "Dropped by lenient, refused by strict",
-          APR_OFFSETOF(ex_counters, would_reject) },
+          offsetof(ex_counters, would_reject) },
         { "ExpectUnjudged",
           "Not judged: left to httpd's core (mod_http2 before 2.0)",
-          APR_OFFSETOF(ex_counters, unjudged) },
+          offsetof(ex_counters, unjudged) },
     };
     ex_snapshot *s;
     int i;
