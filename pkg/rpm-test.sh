@@ -167,7 +167,8 @@ LC_ALL=C comm -13 "$T/before" "$T/after-install" |
 sed -e 's|/\.build-id/[0-9a-f][0-9a-f]|/.build-id/XX|' \
     -e 's|/\.build-id/XX/[0-9a-f]*$|/.build-id/XX/ID|' "$T/listed" \
     >"$T/listed-shape"
-# The manual is README.md and every page of docs/ (%doc README.md docs).
+# The manual is README.md and every file of docs/, its pages and their
+# pictures (%doc README.md docs).
 {
     cat <<'LIST'
 /etc/httpd/conf.d/expect.conf
@@ -182,7 +183,7 @@ sed -e 's|/\.build-id/[0-9a-f][0-9a-f]|/.build-id/XX|' \
 /usr/share/licenses/mod_expect
 /usr/share/licenses/mod_expect/LICENSE
 LIST
-    for page in "$top"/docs/*.md; do
+    for page in "$top"/docs/*; do
         echo "/usr/share/doc/mod_expect/docs/${page##*/}"
     done
 } | LC_ALL=C sort >"$T/spec-files"
