@@ -105,6 +105,17 @@ def wait_port(port, deadline=20):
     return False
 
 
+def read_status(s, buf):
+    """Reads on from buf to the end of a response head; its status and
+    what follows it, or None at EOF."""
+    while b'\r\n\r\n' not in buf:
+        chunk = s.recv(4096)
+        if not chunk:
+            return None, buf
+        buf += chunk
+    return int(buf.split(b' ', 2)[1]), buf.split(b'\r\n\r\n', 1)[1]
+
+
 def upload(port, path, body=b'hello'):
     """A careful client: the head, the 100 awaited, then the body.  The
     final status, or 'none'."""
@@ -114,23 +125,11 @@ def upload(port, path, body=b'hello'):
         s.sendall(('POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\n'
                    'Expect: 100-continue\r\nContent-Length: %d\r\n'
                    'Connection: close\r\n\r\n' % (path, len(body))).encode())
-        buf = b''
-        while b'\r\n\r\n' not in buf:
-            chunk = s.recv(4096)
-            if not chunk:
-                return 'none'
-            buf += chunk
-        status = int(buf.split(b' ', 2)[1])
+        status, rest = read_status(s, b'')
         if status == 100:
             s.sendall(body)
-            buf = buf.split(b'\r\n\r\n', 1)[1]
-            while b'\r\n\r\n' not in buf:
-                chunk = s.recv(4096)
-                if not chunk:
-                    return 'none'
-                buf += chunk
-            status = int(buf.split(b' ', 2)[1])
-        return status
+            status, rest = read_status(s, rest)
+        return 'none' if status is None else status
     except (OSError, ValueError, IndexError):
         return 'none'
     finally:
