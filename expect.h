@@ -346,7 +346,10 @@ typedef enum {
     EX_CONT_SENT,            /* the interim 100 went out first */
     EX_CONT_SKIPPED,         /* a final status went out first */
     EX_CONT_EARLY,           /* body bytes came before any 100 */
-    EX_CONT_ABANDONED        /* neither: the client went away */
+    EX_CONT_ABANDONED,       /* the client went away before any of them */
+    EX_CONT_UNKNOWN          /* HTTP/2: a reset that httpd cannot place
+                              * before or after the 100 (or final status)
+                              * it handed to mod_http2 */
 } ex_cont_outcome;
 
 /* [0] HTTP/1.x, [1] HTTP/2 */
@@ -361,6 +364,7 @@ typedef struct {
     volatile apr_uint64_t skipped;
     volatile apr_uint64_t early_body;
     volatile apr_uint64_t abandoned;
+    volatile apr_uint64_t unknown;
     volatile apr_uint64_t delay_us;     /* sum over sent: from the end of
                                          * the head to the 100 */
     volatile apr_uint64_t delay_in[EX_DELAY_BUCKETS + 1]; /* sent, by the
@@ -444,7 +448,8 @@ void ex_count_continue(ex_counters *c, int h2, ex_cont_outcome outcome,
                        apr_uint64_t delay_us);
 
 /* The outcome's name, as the EXPECT_CONTINUE variable gives it ("sent",
- * "skipped", "early-body", "abandoned"), or NULL for EX_CONT_NONE. */
+ * "skipped", "early-body", "abandoned", "unknown"), or NULL for
+ * EX_CONT_NONE. */
 const char *ex_cont_name(ex_cont_outcome outcome);
 
 /* The upper bounds of the delay buckets, in microseconds, ascending. */

@@ -292,6 +292,9 @@ void ex_count_continue(ex_counters *c, int h2, ex_cont_outcome outcome,
     case EX_CONT_ABANDONED:
         ex_atomic_inc64(&k->abandoned);
         break;
+    case EX_CONT_UNKNOWN:
+        ex_atomic_inc64(&k->unknown);
+        break;
     default:
         break;
     }
@@ -300,7 +303,7 @@ void ex_count_continue(ex_counters *c, int h2, ex_cont_outcome outcome,
 const char *ex_cont_name(ex_cont_outcome outcome)
 {
     static const char *const names[] = {
-        NULL, "sent", "skipped", "early-body", "abandoned"
+        NULL, "sent", "skipped", "early-body", "abandoned", "unknown"
     };
 
     return (unsigned)outcome < sizeof(names) / sizeof(names[0])

@@ -27,6 +27,8 @@ const ex_cont_field ex_cont_fields[] = {
       "before any 100", offsetof(ex_continue_counts, early_body) },
     { "abandoned", "ExpectContinueAbandoned", "100-continue: the client "
       "went away first", offsetof(ex_continue_counts, abandoned) },
+    { "unknown", "ExpectContinueUnknown", "100-continue: httpd cannot "
+      "tell which of two outcomes", offsetof(ex_continue_counts, unknown) },
 };
 const int ex_cont_nfields = sizeof(ex_cont_fields) / sizeof(ex_cont_fields[0]);
 

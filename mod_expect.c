@@ -19,6 +19,8 @@
 #endif
 #include <dlfcn.h>
 
+#include <sys/socket.h>
+
 #include "httpd.h"
 #include "http_config.h"
 #include "http_core.h"
@@ -66,6 +68,8 @@ typedef struct {
     unsigned int watched:1;     /* a met 100-continue: EXPECT_CONTINUE
                                  * observes it (watch_continue) */
     unsigned int cont:3;        /* ex_cont_outcome, once decided */
+    unsigned int looked:1;      /* the connection was looked at after a
+                                 * final status began: nothing there */
     apr_time_t head_end;        /* post_read_request: the head is read */
     apr_time_t continue_at;     /* EX_CONT_SENT: the 100 went out */
 } expect_req;
@@ -917,38 +921,47 @@ static int expect_fixups(request_rec *r)
  * went out, unless writing it found the client gone. */
 
 /* What the connection holds for this request right now, without waiting
- * and without taking it: EX_CONT_EARLY for body bytes, EX_CONT_ABANDONED
- * for its end, EX_CONT_NONE for nothing yet. */
-static ex_cont_outcome peek_body(request_rec *r)
+ * and without taking it, in bb (empty, and left empty): EX_CONT_EARLY for
+ * body bytes, EX_CONT_ABANDONED for its end or a reset (over HTTP/2: the
+ * stream's), EX_CONT_NONE for nothing yet. */
+static ex_cont_outcome peek_body(request_rec *r, apr_bucket_brigade *bb,
+                                  int *eof)
 {
     conn_rec *c = r->connection;
-    apr_bucket_brigade *bb = apr_brigade_create(r->pool, c->bucket_alloc);
     ex_cont_outcome out = EX_CONT_NONE;
     int tries;
 
+    if (bb == NULL) {
+        bb = apr_brigade_create(r->pool, c->bucket_alloc);
+    }
     /* Core's input filter turns the end of the socket into an empty read
-     * first, APR_EOF only on the next one; nothing yet is APR_EAGAIN. */
+     * first, APR_EOF only on the next one; nothing yet is APR_EAGAIN.
+     * mod_http2 answers APR_ECONNABORTED for a stream that was reset. */
     for (tries = 0; tries < 2; tries++) {
         apr_status_t rv = ap_get_brigade(c->input_filters, bb,
                                          AP_MODE_SPECULATIVE,
                                          APR_NONBLOCK_READ, 1);
-        apr_off_t len = 0;
 
-        if (APR_STATUS_IS_EOF(rv)) {
+        if (APR_STATUS_IS_EOF(rv) || APR_STATUS_IS_ECONNRESET(rv)
+            || APR_STATUS_IS_ECONNABORTED(rv)) {
+            *eof = APR_STATUS_IS_EOF(rv);
             out = EX_CONT_ABANDONED;
             break;
         }
         if (rv != APR_SUCCESS) {
             break;
         }
-        apr_brigade_length(bb, 0, &len);
-        apr_brigade_cleanup(bb);
-        if (len > 0) {
-            out = EX_CONT_EARLY;
-            break;
+        if (!APR_BRIGADE_EMPTY(bb)) {
+            apr_off_t len = 0;
+
+            apr_brigade_length(bb, 0, &len);
+            apr_brigade_cleanup(bb);
+            if (len > 0) {
+                out = EX_CONT_EARLY;
+                break;
+            }
         }
     }
-    apr_brigade_destroy(bb);
     return out;
 }
 
@@ -960,6 +973,37 @@ static int has_bytes(apr_bucket_brigade *bb)
            && apr_brigade_length(bb, 0, &len) == APR_SUCCESS && len > 0;
 }
 
+/* Over HTTP/1.x, after the client's end of the connection: was its socket
+ * closed when what the server sent last reached it?  Its reset says so
+ * (the socket error it left); a client that read everything and closed
+ * leaves none.  Reading says only "end" once the end has come. */
+static int client_reset(conn_rec *c)
+{
+    apr_socket_t *sock = ap_get_conn_socket(c);
+    apr_os_sock_t fd;
+    int err = 0;
+    socklen_t len = sizeof(err);
+
+    if (sock == NULL || apr_os_sock_get(&fd, sock) != APR_SUCCESS) {
+        return 0;
+    }
+    return getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err;
+}
+
+/* The 100 has left the request (core's HTTP_IN cleared expecting_100):
+ * over HTTP/1.x it is on the wire unless writing it found the client gone.
+ * Over HTTP/2 it was handed to mod_http2, whose main connection writes it
+ * as a HEADERS frame later; a stream found reset from then on may have
+ * been reset before that frame went out or after, and nothing a stream's
+ * connection can see tells which (docs/status.md). */
+static ex_cont_outcome handed_over(request_rec *r)
+{
+    if (!r->connection->aborted) {
+        return EX_CONT_SENT;
+    }
+    return r->connection->master ? EX_CONT_UNKNOWN : EX_CONT_ABANDONED;
+}
+
 static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
                                     ap_input_mode_t mode,
                                     apr_read_type_e block,
@@ -969,21 +1013,36 @@ static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
     request_rec *r = f->r;
     apr_time_t before;
     apr_status_t rv;
+    int eof;
 
-    if (er->cont == EX_CONT_NONE && !r->expecting_100) {
+    if (mode == AP_MODE_INIT) {
+        return ap_get_brigade(f->next, bb, mode, block, readbytes);
+    }
+    if (!r->expecting_100) {
         /* The 100 went out before this read, not from HTTP_IN: mod_proxy_http
          * relays the one its backend sends (ap_send_interim_response clears
          * the flag).  Now is the first moment seen after it. */
-        er->cont = EX_CONT_SENT;
+        er->cont = handed_over(r);
         er->continue_at = apr_time_now();
-    }
-    /* Where core would send the 100 (or would have, had nothing come). */
-    if (er->cont != EX_CONT_NONE || !r->expecting_100
-        || !ap_is_HTTP_SUCCESS(r->status) || r->eos_sent || r->bytes_sent
-        || r->sent_bodyct || mode == AP_MODE_INIT) {
-        if (er->cont != EX_CONT_NONE) {
-            ap_remove_input_filter(f);
+        if (er->cont == EX_CONT_SENT && !r->connection->master
+            && peek_body(r, bb, &eof) == EX_CONT_ABANDONED
+            && client_reset(r->connection)) {
+            /* Relayed to a client that had closed its connection. */
+            er->cont = EX_CONT_ABANDONED;
         }
+        ap_remove_input_filter(f);
+        return ap_get_brigade(f->next, bb, mode, block, readbytes);
+    }
+    if (!ap_is_HTTP_SUCCESS(r->status) || r->eos_sent || r->bytes_sent
+        || r->sent_bodyct) {
+        /* A final status is on its way, and core sends no 100 now (it
+         * reads nothing either): body bytes already there came without
+         * one.  Otherwise the request ends as skipped or abandoned. */
+        if (peek_body(r, bb, &eof) == EX_CONT_EARLY) {
+            er->cont = EX_CONT_EARLY;
+        }
+        er->looked = 1;
+        ap_remove_input_filter(f);
         return ap_get_brigade(f->next, bb, mode, block, readbytes);
     }
     if (block == APR_NONBLOCK_READ) {
@@ -991,7 +1050,7 @@ static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
          * prefetching) reads again, blocking, when it wants the body. */
         rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
         if (!r->expecting_100) {
-            er->cont = EX_CONT_SENT;    /* before 2.4.41 it sends one */
+            er->cont = handed_over(r);  /* before 2.4.41 it sends one */
             er->continue_at = apr_time_now();
             ap_remove_input_filter(f);
         }
@@ -999,13 +1058,16 @@ static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
             er->cont = EX_CONT_EARLY;
             ap_remove_input_filter(f);
         }
+        else if (APR_BRIGADE_EMPTY(bb)
+                 && peek_body(r, bb, &eof) == EX_CONT_ABANDONED) {
+            /* Gone before mod_proxy_http asks its backend, whose 100 it
+             * would relay to nobody. */
+            er->cont = EX_CONT_ABANDONED;
+            ap_remove_input_filter(f);
+        }
         return rv;
     }
-    er->cont = peek_body(r);
-    ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
-                  "100-continue: first read of the body, mode=%d block=%d: "
-                  "%s", mode, block, er->cont == EX_CONT_NONE
-                  ? "nothing came yet" : ex_cont_name(er->cont));
+    er->cont = peek_body(r, bb, &eof);
     if (er->cont != EX_CONT_NONE) {
         ap_remove_input_filter(f);
         return ap_get_brigade(f->next, bb, mode, block, readbytes);
@@ -1013,7 +1075,7 @@ static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
     before = apr_time_now();
     rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
     if (!r->expecting_100) {
-        er->cont = r->connection->aborted ? EX_CONT_ABANDONED : EX_CONT_SENT;
+        er->cont = handed_over(r);
         er->continue_at = before;
         ap_remove_input_filter(f);
     }
@@ -1078,9 +1140,66 @@ static int watch_continue(request_rec *r)
         return DECLINED;
     }
     er->watched = 1;
+    if (r->connection->master) {
+        /* Over HTTP/2 the stream's input can be looked at only while the
+         * request runs (mod_http2 may tear it down once the response is
+         * complete): DATA already there came before any 100. */
+        int eof;
+
+        if (peek_body(r, NULL, &eof) == EX_CONT_EARLY) {
+            er->cont = EX_CONT_EARLY;
+            return DECLINED;
+        }
+    }
     watch_filter(r, ap_add_input_filter_handle(expect_continue_handle, er, r,
                                                r->connection));
     return DECLINED;
+}
+
+/* A watched request ends with its body never read, or read only after a
+ * final status began: no 100 went out.  What came from the client, if
+ * anything, decides. */
+static ex_cont_outcome never_read(request_rec *r, expect_req *er)
+{
+    conn_rec *c = r->connection;
+    request_rec *last = r;
+    int eof = 0;
+    ex_cont_outcome seen = EX_CONT_NONE;
+
+    while (last->next) {
+        last = last->next;
+    }
+    if (c->master) {
+        /* mod_http2 marks the stream's connection aborted for a reset
+         * from the client, and also when it resets a stream itself after
+         * a complete response to an upload that was not read.  Once a
+         * final response was made, neither can be placed before or after
+         * its HEADERS frame. */
+        if (c->aborted) {
+            return last->sent_bodyct || last->bytes_sent
+                   ? EX_CONT_UNKNOWN : EX_CONT_ABANDONED;
+        }
+    }
+    else if (c->aborted) {
+        return EX_CONT_ABANDONED;   /* writing the final status failed */
+    }
+    if (c->master) {
+        return EX_CONT_SKIPPED;
+    }
+    if (!er->looked) {
+        seen = peek_body(r, NULL, &eof);
+    }
+    if (seen == EX_CONT_EARLY) {
+        return EX_CONT_EARLY;
+    }
+    /* An end of the connection may have come before the final status or
+     * after it (a client that read it and closed): a reset says the
+     * client's socket was closed when the final status reached it; a
+     * plain end says nothing. */
+    if (seen == EX_CONT_ABANDONED) {
+        return !eof || client_reset(c) ? EX_CONT_ABANDONED : EX_CONT_UNKNOWN;
+    }
+    return EX_CONT_SKIPPED;
 }
 
 /* The end of a watched request: a final status went out first, or the
@@ -1098,18 +1217,7 @@ static int log_continue(request_rec *r, expect_req *er)
 
     er->watched = 0;            /* once per request */
     if (er->cont == EX_CONT_NONE) {
-        /* Over HTTP/2 the stream's connection is also marked aborted when
-         * a handler answered without reading and the upload was cut: a
-         * final response that was made counts as skipped there. */
-        request_rec *last = r;
-
-        while (last->next) {
-            last = last->next;
-        }
-        er->cont = r->connection->aborted
-                   && (r->connection->master == NULL
-                       || !(last->sent_bodyct || last->bytes_sent))
-                   ? EX_CONT_ABANDONED : EX_CONT_SKIPPED;
+        er->cont = never_read(r, er);
     }
     if (er->cont == EX_CONT_SENT) {
         delay = er->continue_at > er->head_end
@@ -1199,7 +1307,7 @@ static void assign_names(server_rec *s, apr_pool_t *ptemp)
 static int expect_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp, server_rec *s)
 {
-    static const char key[] = "mod_expect counters v5";
+    static const char key[] = "mod_expect counters v6";
     apr_pool_t *process = s->process->pool;
     apr_shm_t *shm;
     apr_status_t rv;

@@ -20,7 +20,7 @@ use ExpectTest;
 my $h2_ok = ($ENV{EXPECT_TEST_MPM} // 'event') ne 'prefork';
 plan tests => 63;
 
-my @OUT = qw(Sent Skipped EarlyBody Abandoned DelayUs);
+my @OUT = qw(Sent Skipped EarlyBody Abandoned Unknown DelayUs);
 my $logs = Apache::Test::vars('t_logs');
 my $log = "$logs/continue_log";
 
@@ -42,7 +42,7 @@ sub settled {
         my $now = status();
         %d = map { $_ => ($now->{$_} // 0) - ($before->{$_} // 0) } keys %$now;
         my $sum = 0;
-        $sum += $d{"ExpectContinue$_$proto"} // 0 for qw(Sent Skipped EarlyBody Abandoned);
+        $sum += $d{"ExpectContinue$_$proto"} // 0 for qw(Sent Skipped EarlyBody Abandoned Unknown);
         last if $sum >= $n || time > $deadline;
         sleep 0.05;
     }
@@ -103,7 +103,8 @@ my $d = settled($before, 'H1', 1);
 is $d->{ExpectContinueSentH1}, 1, 'sent: ExpectContinueSentH1 +1';
 is $d->{ExpectContinueSent}, 1, 'sent: ExpectContinueSent +1';
 is $d->{ExpectContinueSkippedH1} + $d->{ExpectContinueEarlyBodyH1}
-   + $d->{ExpectContinueAbandonedH1}, 0, 'sent: no other outcome';
+   + $d->{ExpectContinueAbandonedH1}
+   + $d->{ExpectContinueUnknownH1}, 0, 'sent: no other outcome';
 is $d->{ExpectContinueSentH2}, 0, 'sent: nothing over HTTP/2';
 cmp_ok $d->{ExpectContinueDelayUsH1}, '>', 0,
     'sent: ExpectContinueDelayUsH1 grew';
@@ -124,7 +125,8 @@ is careful('/continue/limit', 'x' x 100), '413',
 $d = settled($before, 'H1', 2);
 is $d->{ExpectContinueSkippedH1}, 2, 'skipped: ExpectContinueSkippedH1 +2';
 is $d->{ExpectContinueSentH1} + $d->{ExpectContinueEarlyBodyH1}
-   + $d->{ExpectContinueAbandonedH1}, 0, 'skipped: no other outcome';
+   + $d->{ExpectContinueAbandonedH1}
+   + $d->{ExpectContinueUnknownH1}, 0, 'skipped: no other outcome';
 is $d->{ExpectContinueDelayUsH1}, 0, 'skipped: no delay added';
 like join('', logged($off, '/continue/auth', 1)), qr/ $auth continue=skipped us=-$/,
     "skipped: EXPECT_CONTINUE=skipped for the $auth, no delay";
@@ -146,7 +148,8 @@ $off = log_size();
 $d = settled($before, 'H1', 1);
 is $d->{ExpectContinueEarlyBodyH1}, 1, 'early-body: ExpectContinueEarlyBodyH1 +1';
 is $d->{ExpectContinueSentH1} + $d->{ExpectContinueSkippedH1}
-   + $d->{ExpectContinueAbandonedH1}, 0, 'early-body: no other outcome';
+   + $d->{ExpectContinueAbandonedH1}
+   + $d->{ExpectContinueUnknownH1}, 0, 'early-body: no other outcome';
 like join('', logged($off, '/continue/read', 1)), qr/ continue=early-body us=-$/,
     'early-body: EXPECT_CONTINUE=early-body in the access log';
 
@@ -167,7 +170,8 @@ $off = log_size();
 $d = settled($before, 'H1', 1);
 is $d->{ExpectContinueAbandonedH1}, 1, 'abandoned: ExpectContinueAbandonedH1 +1';
 is $d->{ExpectContinueSentH1} + $d->{ExpectContinueSkippedH1}
-   + $d->{ExpectContinueEarlyBodyH1}, 0, 'abandoned: no other outcome';
+   + $d->{ExpectContinueEarlyBodyH1}
+   + $d->{ExpectContinueUnknownH1}, 0, 'abandoned: no other outcome';
 like join('', logged($off, '/continue/cgi', 1)), qr/ continue=abandoned us=-$/,
     'abandoned: EXPECT_CONTINUE=abandoned in the access log';
 

@@ -68,7 +68,8 @@ sub expected {
     }
     $m{'apache_expect_members_total{name="other"}'} = $a->{ExpectNameOther};
     my %out = (Sent => 'sent', Skipped => 'skipped',
-               EarlyBody => 'early_body', Abandoned => 'abandoned');
+               EarlyBody => 'early_body', Abandoned => 'abandoned',
+               Unknown => 'unknown');
     for my $p ([H1 => 'http1'], [H2 => 'http2']) {
         my ($k, $proto) = @$p;
         for (keys %out) {

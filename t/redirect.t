@@ -361,12 +361,12 @@ sub logged_line {
     }
 }
 
-my @CONT = map { "Continue$_" } qw(Sent Skipped EarlyBody Abandoned);
+my @CONT = map { "Continue$_" } qw(Sent Skipped EarlyBody Abandoned Unknown);
 my %moved = (
     refused => 'Rejected+1 ContinueSent+0 ContinueSkipped+0 '
-               . 'ContinueEarlyBody+0 ContinueAbandoned+0',
+               . 'ContinueEarlyBody+0 ContinueAbandoned+0 ContinueUnknown+0',
     sent    => 'Rejected+0 ContinueSent+1 ContinueSkipped+0 '
-               . 'ContinueEarlyBody+0 ContinueAbandoned+0',
+               . 'ContinueEarlyBody+0 ContinueAbandoned+0 ContinueUnknown+0',
 );
 my $n = 0;
 for my $c (

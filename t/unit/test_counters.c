@@ -663,6 +663,7 @@ START_TEST(continue_outcomes_count_by_protocol)
     ex_count_continue(&counters, 0, EX_CONT_ABANDONED, 999);
     ex_count_continue(&counters, 1, EX_CONT_SENT, 7);
     ex_count_continue(&counters, 1, EX_CONT_EARLY, 0);
+    ex_count_continue(&counters, 1, EX_CONT_UNKNOWN, 999);
     ck_assert_uint_eq(counters.cont[0].sent, 2);
     ck_assert_uint_eq(counters.cont[0].delay_us, 150);
     ck_assert_uint_eq(counters.cont[0].skipped, 1);
@@ -673,6 +674,8 @@ START_TEST(continue_outcomes_count_by_protocol)
     ck_assert_uint_eq(counters.cont[1].skipped, 0);
     ck_assert_uint_eq(counters.cont[1].early_body, 1);
     ck_assert_uint_eq(counters.cont[1].abandoned, 0);
+    ck_assert_uint_eq(counters.cont[1].unknown, 1);
+    ck_assert_uint_eq(counters.cont[0].unknown, 0);
     /* nothing else moves */
     ck_assert_uint_eq(counters.requests, 0);
     ck_assert_uint_eq(counters.continue_100, 0);
@@ -685,8 +688,8 @@ START_TEST(an_undecided_outcome_counts_nothing)
     ex_count_continue(&counters, 1, (ex_cont_outcome)42, 50);
     ck_assert_uint_eq(counters.cont[0].sent + counters.cont[0].skipped
                       + counters.cont[0].early_body
-                      + counters.cont[0].abandoned + counters.cont[0].delay_us,
-                      0);
+                      + counters.cont[0].abandoned + counters.cont[0].unknown
+                      + counters.cont[0].delay_us, 0);
     ck_assert_uint_eq(counters.cont[1].sent + counters.cont[1].delay_us, 0);
 }
 END_TEST
@@ -698,7 +701,8 @@ START_TEST(continue_outcomes_have_their_log_names)
     ck_assert_str_eq(ex_cont_name(EX_CONT_SKIPPED), "skipped");
     ck_assert_str_eq(ex_cont_name(EX_CONT_EARLY), "early-body");
     ck_assert_str_eq(ex_cont_name(EX_CONT_ABANDONED), "abandoned");
-    ck_assert_ptr_null(ex_cont_name((ex_cont_outcome)5));
+    ck_assert_str_eq(ex_cont_name(EX_CONT_UNKNOWN), "unknown");
+    ck_assert_ptr_null(ex_cont_name((ex_cont_outcome)6));
 }
 END_TEST
 
