@@ -1037,11 +1037,16 @@ static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
         || r->sent_bodyct) {
         /* A final status is on its way, and core sends no 100 now (it
          * reads nothing either): body bytes already there came without
-         * one.  Otherwise the request ends as skipped or abandoned. */
-        if (peek_body(r, bb, &eof) == EX_CONT_EARLY) {
+         * one.  An end of the connection is left to never_read(), which
+         * looks again once the final status has been written, and sees
+         * whether the client's socket answered it with a reset.  Nothing
+         * there: whatever comes later came after the final status. */
+        ex_cont_outcome seen = peek_body(r, bb, &eof);
+
+        if (seen == EX_CONT_EARLY) {
             er->cont = EX_CONT_EARLY;
         }
-        er->looked = 1;
+        er->looked = seen != EX_CONT_ABANDONED;
         ap_remove_input_filter(f);
         return ap_get_brigade(f->next, bb, mode, block, readbytes);
     }
@@ -1162,29 +1167,20 @@ static int watch_continue(request_rec *r)
 static ex_cont_outcome never_read(request_rec *r, expect_req *er)
 {
     conn_rec *c = r->connection;
-    request_rec *last = r;
     int eof = 0;
     ex_cont_outcome seen = EX_CONT_NONE;
 
-    while (last->next) {
-        last = last->next;
-    }
     if (c->master) {
-        /* mod_http2 marks the stream's connection aborted for a reset
-         * from the client, and also when it resets a stream itself after
-         * a complete response to an upload that was not read.  Once a
-         * final response was made, neither can be placed before or after
-         * its HEADERS frame. */
-        if (c->aborted) {
-            return last->sent_bodyct || last->bytes_sent
-                   ? EX_CONT_UNKNOWN : EX_CONT_ABANDONED;
-        }
+        /* mod_http2 marks the stream's connection aborted for a reset from
+         * the client, and also when it resets the stream itself after a
+         * complete response to an upload it did not read.  A request that
+         * is logged has had its final response made, and nothing a stream
+         * can see places the reset before or after that response's HEADERS
+         * frame. */
+        return c->aborted ? EX_CONT_UNKNOWN : EX_CONT_SKIPPED;
     }
-    else if (c->aborted) {
+    if (c->aborted) {
         return EX_CONT_ABANDONED;   /* writing the final status failed */
-    }
-    if (c->master) {
-        return EX_CONT_SKIPPED;
     }
     if (!er->looked) {
         seen = peek_body(r, NULL, &eof);

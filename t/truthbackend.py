@@ -1,0 +1,52 @@
+#!/usr/bin/python3
+"""The backend of t/truth.t's mod_proxy_http case, outside httpd.
+
+    truthbackend.py PORT
+
+Listens on 127.0.0.1:PORT.  Each request: a 100 Continue when it asks for
+one (Python's http.server sends it for "Expect: 100-continue"), then the
+body read whole (Content-Length), then 200 with the number of bytes read.
+A body that stops coming ends the connection after 10 s.
+
+It runs apart from the httpd under test so that a front request whose
+client went away never holds one of that httpd's workers through its
+backend request: the suite's workers stay free for the next case.
+"""
+import http.server
+import sys
+
+
+class Backend(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 10
+
+    def do_POST(self):
+        want = int(self.headers.get("Content-Length") or 0)
+        got = 0
+        while got < want:
+            chunk = self.rfile.read(min(65536, want - got))
+            if not chunk:
+                self.close_connection = True
+                return
+            got += len(chunk)
+        body = b"%d\n" % got
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def main():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])),
+                                             Backend)
+    server.daemon_threads = True
+    print("ready", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
