@@ -81,6 +81,12 @@ static ap_filter_rec_t *expect_continue_handle;
  * before 2.4.49: the field stays hidden until the quick_handler phase. */
 static int core_checks_late;
 
+/* Set on httpd before 2.4.55, whose mod_http2 is 1.x: it may start a
+ * stream's request before it puts the DATA read with the HEADERS in the
+ * stream's input (h2_session_in_flush() schedules streams first, then
+ * flushes their input), so finding no DATA there proves nothing. */
+static int h2_input_late;
+
 /* ExpectAllow's default: what core meets. */
 static apr_array_header_t *default_allow;
 
@@ -998,10 +1004,13 @@ static int client_reset(conn_rec *c)
  * connection can see tells which (docs/status.md). */
 static ex_cont_outcome handed_over(request_rec *r)
 {
-    if (!r->connection->aborted) {
-        return EX_CONT_SENT;
+    if (r->connection->master == NULL) {
+        return r->connection->aborted ? EX_CONT_ABANDONED : EX_CONT_SENT;
     }
-    return r->connection->master ? EX_CONT_UNKNOWN : EX_CONT_ABANDONED;
+    /* With mod_http2 1.x, DATA may have come before the 100 and still not
+     * be in the stream's input (h2_input_late): sent or early-body. */
+    return r->connection->aborted || h2_input_late ? EX_CONT_UNKNOWN
+                                                   : EX_CONT_SENT;
 }
 
 static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
@@ -1176,8 +1185,10 @@ static ex_cont_outcome never_read(request_rec *r, expect_req *er)
          * complete response to an upload it did not read.  A request that
          * is logged has had its final response made, and nothing a stream
          * can see places the reset before or after that response's HEADERS
-         * frame. */
-        return c->aborted ? EX_CONT_UNKNOWN : EX_CONT_SKIPPED;
+         * frame.  With mod_http2 1.x, DATA may have come and never reached
+         * the stream's input (h2_input_late): skipped or early-body. */
+        return c->aborted || h2_input_late ? EX_CONT_UNKNOWN
+                                           : EX_CONT_SKIPPED;
     }
     if (c->aborted) {
         return EX_CONT_ABANDONED;   /* writing the final status failed */
@@ -1380,6 +1391,12 @@ static void register_hooks(apr_pool_t *p)
      * built with, also gets right a vendor's 2.4.37 that took the change
      * in. */
     core_checks_late = dlsym(RTLD_DEFAULT, "ap_check_request_header") == NULL;
+    {
+        ap_version_t v;
+
+        ap_get_server_revision(&v);
+        h2_input_late = v.major == 2 && v.minor == 4 && v.patch < 55;
+    }
     if (core_checks_late) {
         ap_hook_quick_handler(expect_quick_handler, NULL, NULL,
                               APR_HOOK_REALLY_FIRST);

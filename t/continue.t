@@ -232,15 +232,39 @@ SKIP: {
         "100 200 $auth 413 200 200",
         'h2: a 100 and 200, 401, 413, 200 for the eager client, 200 unread';
     $d = settled($before, 'H2', 5);
-    is $d->{ExpectContinueSentH2}, 1 + $read, 'h2: ExpectContinueSentH2';
-    is $d->{ExpectContinueSkippedH2}, 3 - $read,
-        'h2: ExpectContinueSkippedH2 (401, 413, a handler that never read)';
-    is $d->{ExpectContinueEarlyBodyH2}, 1, 'h2: ExpectContinueEarlyBodyH2 +1';
+    # mod_http2 resets a stream whose upload it did not read once its
+    # response is out; found at the log, that reset cannot be placed
+    # before or after the final response: unknown, never skipped.  With
+    # mod_http2 1.x (before 2.4.55) no DATA seen proves nothing: only
+    # early-body can be told, the rest is unknown (docs/status.md).
+    my $late = !have_min_apache_version('2.4.55');
+    my $unknown = $d->{ExpectContinueUnknownH2};
+    if ($late) {
+        is $d->{ExpectContinueSentH2} + $d->{ExpectContinueSkippedH2}, 0,
+            'h2: mod_http2 1.x: nothing counted sent or skipped';
+        is $unknown + $d->{ExpectContinueEarlyBodyH2}, 5,
+            'h2: mod_http2 1.x: the rest unknown';
+    }
+    else {
+        is $d->{ExpectContinueSentH2}, 1 + $read, 'h2: ExpectContinueSentH2';
+        is $d->{ExpectContinueSkippedH2} + $unknown, 3 - $read,
+            'h2: ExpectContinueSkippedH2 (401, 413, a handler that never '
+            . 'read), or unknown where mod_http2 reset the stream first';
+    }
+    if ($late) {
+        cmp_ok $d->{ExpectContinueEarlyBodyH2}, '<=', 1,
+            'h2: mod_http2 1.x: at most the eager upload is early-body';
+    }
+    else {
+        is $d->{ExpectContinueEarlyBodyH2}, 1,
+            'h2: ExpectContinueEarlyBodyH2 +1';
+    }
     is $d->{ExpectContinueAbandonedH2}, 0, 'h2: ExpectContinueAbandonedH2 +0';
     is join(' ', map { $d->{"ExpectContinue${_}H1"} } @OUT), join(' ', (0) x @OUT),
         'h2: nothing counted as HTTP/1.x';
     my @l = logged($off, '/continue/cgi', 2);
-    is join(' ', sort map { / continue=(\S+) / } @l), 'early-body sent',
+    like join(' ', sort map { / continue=(\S+) / } @l),
+        $late ? qr/^(early-body|unknown) unknown$/ : qr/^early-body sent$/,
         'h2: EXPECT_CONTINUE in the access log';
 }
 
