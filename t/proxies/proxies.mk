@@ -27,4 +27,6 @@ proxies: $(MOD)
 	    "the module with Debian's apxs (APXS=$(APXS) is another httpd's)" >&2; \
 	    exit 1; }
 	@$(call need,$(DEBS_PROXIES))
-	APACHE2=/usr/sbin/apache2 /usr/bin/python3 t/proxies/run.py
+	APACHE2=/usr/sbin/apache2 \
+	    PROXIES_UNSHIPPED="$(if $(DEB_TRAFFICSERVER),,trafficserver)" \
+	    /usr/bin/python3 t/proxies/run.py
