@@ -60,6 +60,10 @@ static int same_name(const ex_name_slot *slot, const char *name,
 {
     apr_size_t i;
 
+    /* A slot holds no upper case: the same bytes are a match. */
+    if (memcmp(slot->name, name, len) == 0) {
+        return slot->name[len] == '\0';
+    }
     for (i = 0; i < len; i++) {
         if (slot->name[i] != lower(name[i])) {
             return 0;

@@ -118,6 +118,34 @@ START_TEST(asks_continue_only_for_a_100_continue_member_of_a_valid_field)
 }
 END_TEST
 
+/* ex_parse() gives the exact value "100-continue" at once, without its
+ * walk: the result must be the walk's, as for the same member with OWS or
+ * another case around it. */
+START_TEST(common_value_parses_as_any_other)
+{
+    ex_field f;
+
+    ck_assert_int_eq(parse("100-continue", &f), 1);
+    ck_assert_ptr_null(f.error);
+    ck_assert_uint_eq(f.error_at, 0);
+    ck_assert_int_eq(f.members->nelts, 1);
+    check_member(&f, 0, 0, "100-continue", 12);
+    ck_assert(ex_member_is(member(&f, 0), "100-continue"));
+    ck_assert_int_eq(ex_asks_continue(&f), 1);
+    ck_assert_int_eq(parse(" 100-continue", &f), 1);
+    ck_assert_int_eq(f.members->nelts, 1);
+    check_member(&f, 0, 1, "100-continue", 12);
+    ck_assert_int_eq(parse("100-continue\t", &f), 1);
+    check_member(&f, 0, 0, "100-continue", 12);
+    ck_assert_int_eq(parse_n("100-continue", 11, &f), 1);
+    check_member(&f, 0, 0, "100-continu", 11);
+    ck_assert_int_eq(ex_asks_continue(&f), 0);
+    ck_assert_int_eq(parse("100-continuE", &f), 1);
+    check_member(&f, 0, 0, "100-continuE", 12);
+    ck_assert(ex_member_is(member(&f, 0), "100-continue"));
+}
+END_TEST
+
 START_TEST(repeated_member_gives_two_members)
 {
     ex_field f;
@@ -562,6 +590,7 @@ TCase *field_tcase(void)
 
     tcase_add_test(tc, single_member_keeps_the_name_as_sent);
     tcase_add_test(tc, member_name_compares_case_insensitively);
+    tcase_add_test(tc, common_value_parses_as_any_other);
     tcase_add_test(tc, asks_continue_only_for_a_100_continue_member_of_a_valid_field);
     tcase_add_test(tc, repeated_member_gives_two_members);
     tcase_add_test(tc, trailing_empty_element_is_accepted);
