@@ -742,6 +742,28 @@ static int refuse(request_rec *r, const expect_dir_conf *conf,
 
 static const char *const status_names[] = { "met", "ignored", "rejected" };
 
+/* apr_table_getm(r->headers_in, "Expect") for the common case of one
+ * line, without its callback walk: the table's own value then, as getm
+ * gives it. */
+static const char *expect_field(request_rec *r)
+{
+    const apr_array_header_t *a = apr_table_elts(r->headers_in);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
+    const char *found = NULL;
+    int i;
+
+    for (i = 0; i < a->nelts; i++) {
+        if ((e[i].key[0] == 'E' || e[i].key[0] == 'e')
+            && strcasecmp(e[i].key, "Expect") == 0) {
+            if (found) {
+                return apr_table_getm(r->pool, r->headers_in, "Expect");
+            }
+            found = e[i].val;
+        }
+    }
+    return found;
+}
+
 /* Judge the field against the scope r is in.  A request that an earlier
  * scope judged already (it was redirected internally) must be met by this
  * scope too, as access control must grant it in each: this scope judges the
@@ -766,7 +788,7 @@ static int judge(request_rec *r, expect_req *er)
     }
     if (!er->judged) {
         er->judged = 1;
-        er->judged_value = apr_table_getm(r->pool, r->headers_in, "Expect");
+        er->judged_value = expect_field(r);
     }
     conf = ap_get_module_config(r->per_dir_config, &expect_module);
     er->conf = conf;
