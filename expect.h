@@ -347,9 +347,11 @@ typedef enum {
     EX_CONT_SKIPPED,         /* a final status went out first */
     EX_CONT_EARLY,           /* body bytes came before any 100 */
     EX_CONT_ABANDONED,       /* the client went away before any of them */
-    EX_CONT_UNKNOWN          /* HTTP/2: a reset that httpd cannot place
-                              * before or after the 100 (or final status)
-                              * it handed to mod_http2 */
+    EX_CONT_UNKNOWN          /* httpd cannot see the order that decides
+                              * between two of the above: a reset or an
+                              * end it cannot place before or after the
+                              * 100 or the final status, or (mod_http2
+                              * 1.x) DATA it may not have seen yet */
 } ex_cont_outcome;
 
 /* [0] HTTP/1.x, [1] HTTP/2 */

@@ -69,7 +69,7 @@ typedef struct {
                                  * observes it (watch_continue) */
     unsigned int cont:3;        /* ex_cont_outcome, once decided */
     unsigned int looked:1;      /* the connection was looked at after a
-                                 * final status began: nothing there */
+                                 * final status began: no body bytes */
     apr_time_t head_end;        /* post_read_request: the head is read */
     apr_time_t continue_at;     /* EX_CONT_SENT: the 100 went out */
 } expect_req;
@@ -934,7 +934,10 @@ static int expect_fixups(request_rec *r)
  * already there are early-body (core may still send its 100: the client
  * did not wait for it), the end of the connection is abandoned; otherwise
  * it times the read, and core having cleared expecting_100 means the 100
- * went out, unless writing it found the client gone. */
+ * went out (handed_over()).  A body never read is judged when the request
+ * is logged (never_read()).  Where the order that decides cannot be seen,
+ * the outcome is unknown: docs/status.md lists those cases, by protocol
+ * and mod_http2 release. */
 
 /* What the connection holds for this request right now, without waiting
  * and without taking it, in bb (empty, and left empty): EX_CONT_EARLY for
@@ -1045,7 +1048,7 @@ static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
         er->continue_at = apr_time_now();
         if (er->cont == EX_CONT_SENT && !r->connection->master
             && peek_body(r, bb, &eof) == EX_CONT_ABANDONED
-            && client_reset(r->connection)) {
+            && (!eof || client_reset(r->connection))) {
             /* Relayed to a client that had closed its connection. */
             er->cont = EX_CONT_ABANDONED;
         }
@@ -1056,16 +1059,16 @@ static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
         || r->sent_bodyct) {
         /* A final status is on its way, and core sends no 100 now (it
          * reads nothing either): body bytes already there came without
-         * one.  An end of the connection is left to never_read(), which
-         * looks again once the final status has been written, and sees
-         * whether the client's socket answered it with a reset.  Nothing
-         * there: whatever comes later came after the final status. */
+         * one.  Whatever else is left to never_read(), which looks again
+         * once the final status has been written (body bytes then came
+         * after it) and sees whether the client's socket answered it with
+         * a reset. */
         ex_cont_outcome seen = peek_body(r, bb, &eof);
 
         if (seen == EX_CONT_EARLY) {
             er->cont = EX_CONT_EARLY;
         }
-        er->looked = seen != EX_CONT_ABANDONED;
+        er->looked = 1;
         ap_remove_input_filter(f);
         return ap_get_brigade(f->next, bb, mode, block, readbytes);
     }
@@ -1203,11 +1206,11 @@ static ex_cont_outcome never_read(request_rec *r, expect_req *er)
     if (c->aborted) {
         return EX_CONT_ABANDONED;   /* writing the final status failed */
     }
-    if (!er->looked) {
-        seen = peek_body(r, NULL, &eof);
-    }
+    seen = peek_body(r, NULL, &eof);
     if (seen == EX_CONT_EARLY) {
-        return EX_CONT_EARLY;
+        /* Nothing was there when the final status began (looked): these
+         * bytes came after it. */
+        return er->looked ? EX_CONT_SKIPPED : EX_CONT_EARLY;
     }
     /* An end of the connection may have come before the final status or
      * after it (a client that read it and closed): a reset says the

@@ -69,9 +69,16 @@ sub logged {
 sub log_size { return -s $log // 0 }
 
 # A careful client: waits for the 100, then sends the body.
+# With $hold set, careful() keeps its connection open (in @held) until the
+# test empties @held: a client that closes the moment it has read the final
+# status may be gone when the request is logged, and an end seen there
+# without a reset counts as unknown (docs/status.md).
+our $hold;
+my @held;
 sub careful {
     my ($path, $body, @extra) = @_;
     my $s = connect_to();
+    push @held, $s if $hold;
     my ($interim, $final) = exchange($s,
         request(POST => $path, ['Expect: 100-continue',
                                 'Content-Length: ' . length($body), @extra]),
@@ -118,11 +125,15 @@ is $us, $d->{ExpectContinueDelayUsH1},
 # Skipped: 401 from Require valid-user, 413 from LimitRequestBody.
 $before = status();
 $off = log_size();
-is careful('/continue/auth', 'secret'), $auth,
-    "skipped: Require valid-user answers $auth without a 100";
-is careful('/continue/limit', 'x' x 100), '413',
-    'skipped: LimitRequestBody answers 413 without a 100';
+{
+    local $hold = 1;
+    is careful('/continue/auth', 'secret'), $auth,
+        "skipped: Require valid-user answers $auth without a 100";
+    is careful('/continue/limit', 'x' x 100), '413',
+        'skipped: LimitRequestBody answers 413 without a 100';
+}
 $d = settled($before, 'H1', 2);
+@held = ();
 is $d->{ExpectContinueSkippedH1}, 2, 'skipped: ExpectContinueSkippedH1 +2';
 is $d->{ExpectContinueSentH1} + $d->{ExpectContinueEarlyBodyH1}
    + $d->{ExpectContinueAbandonedH1}
@@ -273,10 +284,18 @@ SKIP: {
     my $clients = 4;
     my $each = 20;
     $before = status();
+    # Each client keeps its connections open (careful()'s $hold) and says
+    # how it fared on $done; it ends when $release is closed, after the
+    # counts are read, so that no request of it is logged with its end.
+    pipe my $done_r, my $done_w or die "pipe: $!";
+    pipe my $release_r, my $release_w or die "pipe: $!";
     my @pids;
     for my $c (1 .. $clients) {
         my $pid = fork // die "fork: $!";
         if (!$pid) {
+            close $done_r;
+            close $release_w;
+            local $hold = 1;
             my $bad = 0;
             for my $i (1 .. $each) {
                 my $kind = $i % 4;
@@ -299,18 +318,24 @@ SKIP: {
                     $bad++ if $got ne '100 200';
                 }
             }
-            POSIX::_exit($bad ? 1 : 0);
+            syswrite $done_w, $bad ? "1\n" : "0\n";
+            sysread $release_r, my $eof, 1;
+            POSIX::_exit(0);
         }
         push @pids, $pid;
     }
+    close $done_w;
+    close $release_r;
     my $failed = 0;
     for (@pids) {
-        waitpid $_, 0;
-        $failed++ if $?;
+        my $line = <$done_r> // "1\n";
+        $failed++ if $line ne "0\n";
     }
     is $failed, 0, "$clients concurrent clients got the answers they expected";
     my $n = $clients * $each;
     $d = settled($before, 'H1', $n);
+    close $release_w;
+    waitpid $_, 0 for @pids;
     is $d->{ExpectContinueSentH1}, $n / 2, 'concurrent: ExpectContinueSentH1';
     is $d->{ExpectContinueSkippedH1}, $n / 4, 'concurrent: ExpectContinueSkippedH1';
     is $d->{ExpectContinueEarlyBodyH1}, $n / 4, 'concurrent: ExpectContinueEarlyBodyH1';

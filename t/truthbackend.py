@@ -6,14 +6,18 @@
 Listens on 127.0.0.1:PORT.  Each request: a 100 Continue when it asks for
 one (Python's http.server sends it for "Expect: 100-continue"), then the
 body read whole (Content-Length), then 200 with the number of bytes read.
-A body that stops coming ends the connection after 10 s.
+A body that stops coming ends the connection after 10 s; the process
+ends by itself once the test that started it is gone.
 
 It runs apart from the httpd under test so that a front request whose
 client went away never holds one of that httpd's workers through its
 backend request: the suite's workers stay free for the next case.
 """
 import http.server
+import os
 import sys
+import threading
+import time
 
 
 class Backend(http.server.BaseHTTPRequestHandler):
@@ -40,10 +44,19 @@ class Backend(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def orphaned(parent):
+    """Ends this process once t/truth.t, whatever stopped it, is gone."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
+
+
 def main():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])),
                                              Backend)
     server.daemon_threads = True
+    threading.Thread(target=orphaned, args=(os.getppid(),),
+                     daemon=True).start()
     print("ready", flush=True)
     server.serve_forever()
 
