@@ -51,9 +51,14 @@ def orphaned(parent):
     os._exit(0)
 
 
+class Server(http.server.ThreadingHTTPServer):
+    # socketserver's listen backlog is 5: the proxy opens dozens of
+    # connections at once, and dropped SYNs come back only after seconds.
+    request_queue_size = 128
+
+
 def main():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])),
-                                             Backend)
+    server = Server(("127.0.0.1", int(sys.argv[1])), Backend)
     server.daemon_threads = True
     threading.Thread(target=orphaned, args=(os.getppid(),),
                      daemon=True).start()
