@@ -24,13 +24,6 @@ my @OUT = qw(Sent Skipped EarlyBody Abandoned Unknown DelayUs);
 my $logs = Apache::Test::vars('t_logs');
 my $log = "$logs/continue_log";
 
-sub status {
-    my $s = connect_to();
-    send_raw($s, request(GET => '/server-status?auto', []));
-    my $res = read_response($s) or return {};
-    my %v = $res->{body} =~ /^(ExpectContinue\w+): (\d+)$/mg;
-    return \%v;
-}
 
 # The deltas of the ExpectContinue* lines since $before, once the sum of
 # the four outcomes over $proto (H1 or H2) has grown by $n (or 10 s).
@@ -39,7 +32,7 @@ sub settled {
     my $deadline = time + 10;
     my %d;
     while (1) {
-        my $now = status();
+        my $now = counters();
         %d = map { $_ => ($now->{$_} // 0) - ($before->{$_} // 0) } keys %$now;
         my $sum = 0;
         $sum += $d{"ExpectContinue$_$proto"} // 0 for qw(Sent Skipped EarlyBody Abandoned Unknown);
@@ -95,7 +88,7 @@ my $auth = do {
     $res ? $res->{status} : 'none';
 };
 
-my $before = status();
+my $before = counters();
 for my $line (map { ("ExpectContinue$_", "ExpectContinue${_}H1",
                      "ExpectContinue${_}H2") } @OUT) {
     ok exists $before->{$line}, "?auto has $line";
@@ -123,7 +116,7 @@ is $us, $d->{ExpectContinueDelayUsH1},
     'sent: the logged delay is what ExpectContinueDelayUsH1 added';
 
 # Skipped: 401 from Require valid-user, 413 from LimitRequestBody.
-$before = status();
+$before = counters();
 $off = log_size();
 {
     local $hold = 1;
@@ -145,7 +138,7 @@ like join('', logged($off, '/continue/limit', 1)), qr/ 413 continue=skipped us=-
     'skipped: EXPECT_CONTINUE=skipped for the 413';
 
 # Early body: head and body in one write, the client does not wait.
-$before = status();
+$before = counters();
 $off = log_size();
 {
     my $s = connect_to();
@@ -167,7 +160,7 @@ like join('', logged($off, '/continue/read', 1)), qr/ continue=early-body us=-$/
 # Abandoned: the client sends the head and goes.  With TCP_CORK the head
 # and the FIN leave in one segment: the server cannot read the head before
 # the client is gone.
-$before = status();
+$before = counters();
 $off = log_size();
 {
     my $s = connect_to();
@@ -187,7 +180,7 @@ like join('', logged($off, '/continue/cgi', 1)), qr/ continue=abandoned us=-$/,
     'abandoned: EXPECT_CONTINUE=abandoned in the access log';
 
 # Not observed: no Expect, HTTP/1.0, no body.
-$before = status();
+$before = counters();
 $off = log_size();
 {
     my $s = connect_to();
@@ -218,7 +211,7 @@ is join(' ', map { $d->{"ExpectContinue$_"} } @OUT), join(' ', (0) x @OUT),
 # mod_reflector echoes nothing over HTTP/2: the script reads the body.
 SKIP: {
     skip 'HTTP/2: mod_http2 does not run under prefork', 7 unless $h2_ok;
-    $before = status();
+    $before = counters();
     $off = log_size();
     my @r = h2(
         { method => 'POST', path => '/continue/cgi', body => 'h2 body',
@@ -283,7 +276,7 @@ SKIP: {
 {
     my $clients = 4;
     my $each = 20;
-    $before = status();
+    $before = counters();
     # Each client keeps its connections open (careful()'s $hold) and says
     # how it fared on $done; it ends when $release is closed, after the
     # counts are read, so that no request of it is logged with its end.
@@ -357,7 +350,7 @@ SKIP: {
 
 # A graceful restart keeps the counts: the new children count on.
 {
-    my $pre = status();
+    my $pre = counters();
     my $s = connect_to();
     send_raw($s, request(GET => '/server-status?auto', []));
     my $res = read_response($s);
@@ -376,7 +369,7 @@ SKIP: {
         last if defined $now && defined $gen && $now > $gen;
     }
     ok defined $now && defined $gen && $now > $gen, 'a graceful restart';
-    my $post = status();
+    my $post = counters();
     is $post->{ExpectContinueSent}, $pre->{ExpectContinueSent},
         'graceful: ExpectContinueSent kept its count';
     careful('/continue/read', 'after');
@@ -387,7 +380,7 @@ SKIP: {
 # Through mod_proxy_http with ping=: the 100 is the backend's, relayed.
 # The backend request (to this server too) is watched as well.
 {
-    my $pre = status();
+    my $pre = counters();
     my $o = log_size();
     is careful('/continue/proxy', 'via proxy'), '100 200',
         'proxy: a careful client gets the relayed 100, then 200';

@@ -26,12 +26,6 @@ sub post {
     return read_response($s) || { status => 'none', headers => {}, body => '' };
 }
 
-sub counts {
-    my $s = connect_to();
-    send_raw($s, request(GET => '/server-status?auto', []));
-    my $res = read_response($s) or return {};
-    return { $res->{body} =~ /^(Expect[\w-]+): (\d+)$/mg };
-}
 
 sub moved {
     my ($before, $after) = @_;
@@ -91,13 +85,13 @@ like $r->{body}, qr/IDX-PAGE/, '... its content';
 
 # Counted once: the request, and its final outcome.
 {
-    my $before = counts();
+    my $before = counters();
     post('/ht/strict', '100-continue');
-    my $mid = counts();
+    my $mid = counters();
     is moved($before, $mid), 'Requests+1 Met+0 Rejected+1 Ignored+0',
         'met then refused after a redirect: one request, rejected';
     post('/dirlenient/loose', '100-continue, x-foo');
-    my $after = counts();
+    my $after = counters();
     is moved($mid, $after), 'Requests+1 Met+0 Rejected+0 Ignored+1',
         'dropped then met after a redirect: one request, ignored';
 }
@@ -327,9 +321,9 @@ for my $c (
       . 'Name_100-continue+1', 'dropped, then met: ignored' ],
 ) {
     my ($how, $path, $expect, $want, $name) = @$c;
-    my $before = counts();
+    my $before = counters();
     probe($how, $path, $expect);
-    is delta($before, counts(), @NAMES), $want,
+    is delta($before, counters(), @NAMES), $want,
         "counted once: $name ($path)";
 }
 {
@@ -401,14 +395,14 @@ for my $c (
         skip "no mod_negotiation in this httpd", 4
             if ($need // '') eq 'mv' && !$multiviews;
         my $tag = "?watch=" . ++$n;
-        my $before = counts();
+        my $before = counters();
         my ($got) = probe(careful => "$path$tag", '100-continue');
         is $got, $want, "$name: on the wire";
         my $line = logged_line("$path$tag ");
         like $line, qr/ \Q$field\E$/, "... $field in the log";
-        is delta($before, counts(), 'Rejected', @CONT), $moved,
+        is delta($before, counters(), 'Rejected', @CONT), $moved,
             "... $moved";
-        my $after = counts();
+        my $after = counters();
         is $after->{ExpectRequests} - $before->{ExpectRequests}, 1,
             '... one request';
     }

@@ -52,13 +52,6 @@ my $handler_now = '';
 my %field = (Sent => 'sent', Skipped => 'skipped', EarlyBody => 'early-body',
              Abandoned => 'abandoned', Unknown => 'unknown');
 
-sub status {
-    my $s = connect_to();
-    send_raw($s, request(GET => '/server-status?auto', []));
-    my $res = read_response($s) or return {};
-    my %v = $res->{body} =~ /^(ExpectContinue\w+): (\d+)$/mg;
-    return \%v;
-}
 
 # Which outcomes a request may be counted as, besides the client's own,
 # because httpd cannot tell them apart there (docs/status.md).
@@ -124,7 +117,7 @@ for my $proto (qw(h1 h2)) {
             }
             my $t0 = time;
             my $from = -s $log // 0;
-            my $before = status();
+            my $before = counters();
             open my $cl, '-|', '/usr/bin/python3', 't/truthclient.py', $port,
                 $proto, $case, $path, $N, $W or die "truthclient: $!";
             my %truth;
@@ -144,7 +137,7 @@ for my $proto (qw(h1 h2)) {
             my ($was, $still_since) = (-1, time);
             while (1) {
                 ($by, $all) = logged($from, $path);
-                my $now = status();
+                my $now = counters();
                 $d = { map { $_ => ($now->{"ExpectContinue$_"} // 0)
                                    - ($before->{"ExpectContinue$_"} // 0) } @OUT };
                 $sum = 0;

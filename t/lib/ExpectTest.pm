@@ -19,7 +19,7 @@ use Test::More ();
 
 our @EXPORT = qw(connect_to send_raw read_response closed_by_server
                  request exchange check send_slowly read_to_eof h2
-                 h2_judged_by_core waited
+                 h2_judged_by_core waited counters
                  connect_tls tls_ca h2_tls);
 
 # is() or like(), by what is wanted.
@@ -195,6 +195,15 @@ sub waited {
 }
 
 # A request head: request("POST", "/up", ["Expect: 100-continue", ...])
+# mod_expect's lines of /server-status?auto, name => value (empty when the
+# server does not answer).
+sub counters {
+    my $s = connect_to();
+    send_raw($s, request(GET => '/server-status?auto', []));
+    my $res = read_response($s) or return {};
+    return { $res->{body} =~ /^(Expect[\w-]+): (\d+)$/mg };
+}
+
 sub request {
     my ($method, $path, $headers, %opt) = @_;
     my $proto = $opt{proto} // 'HTTP/1.1';
