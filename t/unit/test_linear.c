@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -88,6 +89,43 @@ static void *owned(apr_size_t size)
     ck_assert_ptr_nonnull(p);
     apr_pool_cleanup_register(pool, p, unmalloc, apr_pool_cleanup_null);
     return p;
+}
+
+/* A buffer of size bytes in pages of its own, its last byte the last one
+ * before a page that cannot be read.  What a watchpoint counts must be
+ * reads of the buffer: a libc string function reads whole aligned
+ * vectors, up to 128 bytes past the end of its own string, so a strlen()
+ * of the string malloc placed just before a watched buffer counted as
+ * reads of the buffer's first bytes (8 of them, in Check's own calls
+ * while the watchpoints were being armed), depending only on where
+ * earlier tests had left the heap.  A read past the end faults, with or
+ * without ASan. */
+typedef struct {
+    char *base;
+    apr_size_t span;
+} mapping;
+
+static apr_status_t unmap(void *data)
+{
+    mapping *m = data;
+
+    munmap(m->base, m->span);
+    return APR_SUCCESS;
+}
+
+static char *isolated(apr_size_t size)
+{
+    apr_size_t page = (apr_size_t)sysconf(_SC_PAGESIZE);
+    apr_size_t data = (size + page - 1) / page * page;
+    mapping *m = apr_palloc(pool, sizeof(*m));
+
+    m->span = data + page;
+    m->base = mmap(NULL, m->span, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert_msg(m->base != MAP_FAILED, "mmap: %s", strerror(errno));
+    apr_pool_cleanup_register(pool, m, unmap, apr_pool_cleanup_null);
+    ck_assert_int_eq(mprotect(m->base + data, page, PROT_NONE), 0);
+    return m->base + data - size;
 }
 
 /* ---- counting allocations -------------------------------------------- */
@@ -284,8 +322,8 @@ END_TEST
 #define N 2048                  /* and 4 * N = 8 KB */
 
 /* head, then unit as often as it fits in len bytes with tail, then tail:
- * in a malloc'ed buffer of exactly that length, so a read past the end is
- * caught by ASan or valgrind.  Teardown frees it. */
+ * in an isolated() buffer of exactly that length, so a read past the end
+ * faults.  Teardown unmaps it. */
 static char *build(apr_size_t len, const char *head, const char *unit,
                    const char *tail, apr_size_t *out_len)
 {
@@ -294,7 +332,7 @@ static char *build(apr_size_t len, const char *head, const char *unit,
     char *s;
 
     *out_len = hl + units * ul + tl;
-    s = owned(*out_len);
+    s = isolated(*out_len);
     memcpy(s, head, hl);
     for (i = 0; i < units; i++) {
         memcpy(s + hl + i * ul, unit, ul);
@@ -584,8 +622,13 @@ START_TEST(long_expect_line_is_read_a_bounded_number_of_times)
 
         for (j = 0; j < n; j++) {
             apr_size_t l = j < n - 1 ? size : len - j * size;
+            int watched = 0;
 
-            pieces[j] = owned(l);
+            for (i = 0; i < WATCHES; i++) {
+                watched |= offsets[i] / size == j;
+            }
+            /* The watched ones in pages of their own (see isolated()). */
+            pieces[j] = watched ? isolated(l) : owned(l);
             memcpy(pieces[j], block + j * size, l);
         }
         for (i = 0; i < WATCHES; i++) {
