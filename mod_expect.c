@@ -19,6 +19,7 @@
 #endif
 #include <dlfcn.h>
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include "httpd.h"
@@ -939,6 +940,26 @@ static int expect_fixups(request_rec *r)
  * the outcome is unknown: docs/status.md lists those cases, by protocol
  * and mod_http2 release. */
 
+/* Over HTTP/1.x, after a look that found nothing: has the client's socket
+ * anything for the next one, bytes or its end?  A socket at its end stays
+ * readable, so an end that core's read took (it answers it with an empty
+ * read) is still seen here; one that is not readable saves the second
+ * read through the filters.  Unsure (no socket, poll failed): yes. */
+static int socket_readable(conn_rec *c)
+{
+    apr_socket_t *sock = ap_get_conn_socket(c);
+    apr_os_sock_t fd;
+    struct pollfd pfd;
+
+    if (sock == NULL || apr_os_sock_get(&fd, sock) != APR_SUCCESS) {
+        return 1;
+    }
+    pfd.fd = fd;
+    pfd.events = POLLIN | POLLPRI;
+    pfd.revents = 0;
+    return poll(&pfd, 1, 0) != 0;
+}
+
 /* What the connection holds for this request right now, without waiting
  * and without taking it, in bb (empty, and left empty): EX_CONT_EARLY for
  * body bytes, EX_CONT_ABANDONED for its end or a reset (over HTTP/2: the
@@ -979,6 +1000,9 @@ static ex_cont_outcome peek_body(request_rec *r, apr_bucket_brigade *bb,
                 out = EX_CONT_EARLY;
                 break;
             }
+        }
+        if (tries == 0 && c->master == NULL && !socket_readable(c)) {
+            break;      /* no end to tell: nothing was there */
         }
     }
     return out;
