@@ -454,6 +454,52 @@ START_TEST(obs_fold_continues_the_expect_value_with_one_space)
 }
 END_TEST
 
+/* The line nearly every client sends, "Expect: 100-continue" with CRLF,
+ * is taken without the general walk when it comes whole (expect_scan.c's
+ * take_common()): what follows it must find the state the walk leaves,
+ * and a value that is the shortcut's own string is copied, never written
+ * to, when a fold or another line adds to it. */
+START_TEST(common_expect_line_leaves_the_state_of_any_other)
+{
+    static const pass_case fold = {
+        { 0, 0, 0, 1 },
+        "POST / HTTP/1.1\r\nExpect: 100-continue\r\n  x\r\n"
+        "Content-Length: 1\r\n\r\n",
+        "",
+        "POST / HTTP/1.1\r\nContent-Length: 1\r\n\r\n",
+        "100-continue x", 1, 0
+    };
+    static const pass_case merged = {
+        { 0, 0, 0, 1 },
+        "POST / HTTP/1.1\r\nExpect: 100-continue\r\nHost: h\r\n"
+        "Expect: 100-continue\r\n\r\n",
+        "",
+        "POST / HTTP/1.1\r\nHost: h\r\n\r\n",
+        "100-continue, 100-continue", 2, 0
+    };
+    static const pass_case second = {
+        { 0, 0, 0, 1 },
+        "POST / HTTP/1.1\r\nExpect: x\r\nExpect: 100-continue\r\n\r\n",
+        "",
+        "POST / HTTP/1.1\r\n\r\n",
+        "x, 100-continue", 2, 0
+    };
+    static const pass_case at_limits = {
+        /* 21 bytes before the LF, a value of 12: both just allowed */
+        { 21, 12, 0, 1 },
+        "POST / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n",
+        "",
+        "POST / HTTP/1.1\r\n\r\n",
+        "100-continue", 1, 0
+    };
+
+    check_pass(&fold);
+    check_pass(&merged);
+    check_pass(&second);
+    check_pass(&at_limits);
+}
+END_TEST
+
 /* What core makes of a folded field: "Expect:", the first line's value,
  * then one SP and the text for each fold; the value is what follows the
  * colon less its leading SP and HTAB.  So a fold after an empty value
@@ -1127,6 +1173,34 @@ START_TEST(too_many_fields_are_refused_only_at_the_end)
 }
 END_TEST
 
+START_TEST(common_expect_line_is_held_to_the_limits)
+{
+    static const error_case line = {
+        { 20, 0, 0, 1 },
+        BLOCK("POST / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n"),
+        EX_SCAN_TOO_LONG,
+        "POST / HTTP/1.1\r\n"
+    };
+    static const error_case value = {
+        { 0, 11, 0, 1 },
+        BLOCK("POST / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n"),
+        EX_SCAN_TOO_LONG,
+        "POST / HTTP/1.1\r\n"
+    };
+    static const error_case fields = {
+        { 0, 0, 2, 1 },
+        BLOCK("POST / HTTP/1.1\r\nHost: h\r\nA: b\r\n"
+              "Expect: 100-continue\r\n\r\n"),
+        EX_SCAN_TOO_MANY,
+        "POST / HTTP/1.1\r\nHost: h\r\nA: b\r\n"
+    };
+
+    check_error(&line);
+    check_error(&value);
+    check_error(&fields);
+}
+END_TEST
+
 START_TEST(expect_line_longer_than_line_max_is_too_long)
 {
     /* "Expect: 0123456789ab\r\n" is 21 bytes before its LF: core's
@@ -1382,6 +1456,8 @@ TCase *scan_tcase(void)
     tcase_add_test(tc, bytes_after_the_block_pass_untouched);
     tcase_add_test(tc, expect_lines_of_any_case_merge_with_comma);
     tcase_add_test(tc, obs_fold_continues_the_expect_value_with_one_space);
+    tcase_add_test(tc, common_expect_line_leaves_the_state_of_any_other);
+    tcase_add_test(tc, common_expect_line_is_held_to_the_limits);
     tcase_add_test(tc, folded_value_is_the_one_core_makes);
     tcase_add_test(tc, fold_after_a_non_expect_header_passes);
     tcase_add_test(tc, look_alike_headers_pass_untouched);
