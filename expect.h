@@ -57,6 +57,10 @@ typedef struct {
     apr_array_header_t *members; /* ex_member; empty elements are skipped */
     const char *error;           /* NULL when the value parses, else why not */
     apr_size_t error_at;         /* offset of the byte the parse stopped at */
+    int only_100;                /* the value is exactly "100-continue": one
+                                  * member, that one (a shortcut; the same
+                                  * value in another case parses to the same
+                                  * member with this 0) */
 } ex_field;
 
 /* Is this byte a tchar of RFC 9110 section 5.6.2? */
@@ -94,9 +98,10 @@ typedef struct {
     ex_outcome outcome;
     int malformed;           /* the field did not parse */
     int expect_100;          /* a 100-continue member survives, HTTP/1.1+ */
-    apr_array_header_t *refused; /* int indexes into field->members of the
-                                  * members refused (strict) or dropped
-                                  * (lenient) */
+    const apr_array_header_t *refused; /* int indexes into field->members
+                                        * of the members refused (strict)
+                                        * or dropped (lenient); an empty
+                                        * list is shared, never added to */
     const char *kept;        /* EX_IGNORED: the value that stays, or NULL
                               * when nothing does */
 } ex_decision;

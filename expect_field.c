@@ -73,6 +73,9 @@ int ex_asks_continue(const ex_field *field)
     const ex_member *members = (const ex_member *)field->members->elts;
     int i;
 
+    if (field->only_100) {
+        return 1;
+    }
     if (field->error) {
         return 0;
     }
@@ -202,18 +205,28 @@ int ex_parse(apr_pool_t *p, const char *value, apr_size_t len, ex_field *out)
 {
     cursor c = { (const unsigned char *)value, len, 0, NULL };
 
-    out->members = apr_array_make(p, 2, sizeof(ex_member));
     out->error = NULL;
     out->error_at = 0;
-    if (len == 12 && memcmp(value, "100-continue", 12) == 0) {
+    out->only_100 = len == 12 && memcmp(value, "100-continue", 12) == 0;
+    if (out->only_100) {
         /* What nearly every client sends: what the loop below makes of it,
-         * without the walk. */
-        ex_member *m = apr_array_push(out->members);
+         * without the walk, in one allocation (the list and its member:
+         * an array that apr_array_push() would grow from p as any other). */
+        struct {
+            apr_array_header_t list;
+            ex_member member;
+        } *one = apr_palloc(p, sizeof(*one));
 
-        m->name = m->text = value;
-        m->name_len = m->text_len = len;
+        one->member.name = one->member.text = value;
+        one->member.name_len = one->member.text_len = len;
+        one->list.pool = p;
+        one->list.elt_size = sizeof(ex_member);
+        one->list.nelts = one->list.nalloc = 1;
+        one->list.elts = (char *)&one->member;
+        out->members = &one->list;
         return 1;
     }
+    out->members = apr_array_make(p, 2, sizeof(ex_member));
 
     for (;;) {
         ex_member *m;

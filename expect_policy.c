@@ -63,17 +63,22 @@ const char *ex_join(apr_pool_t *p, const ex_field *field, apr_uint64_t leave)
     return size > 0 ? out : NULL;
 }
 
+/* The refused list of a decision that refuses nothing: most of them. */
+static const apr_array_header_t no_refused = { NULL, sizeof(int), 0, 0,
+                                               NULL };
+
 void ex_decide(apr_pool_t *p, const ex_field *field,
                const apr_array_header_t *allow, ex_policy policy,
                int http11, ex_decision *d)
 {
     const ex_member *members = (const ex_member *)field->members->elts;
+    apr_array_header_t *refused = NULL;
     int i;
 
     d->outcome = EX_MET;
     d->malformed = field->error != NULL;
     d->expect_100 = 0;
-    d->refused = apr_array_make(p, 1, sizeof(int));
+    d->refused = &no_refused;
     d->kept = NULL;
 
     if (d->malformed) {
@@ -84,7 +89,7 @@ void ex_decide(apr_pool_t *p, const ex_field *field,
 
     for (i = 0; i < field->members->nelts; i++) {
         const ex_member *m = &members[i];
-        int is_100 = ex_member_is(m, "100-continue");
+        int is_100 = field->only_100 || ex_member_is(m, "100-continue");
 
         if (is_100 && !http11) {
             /* RFC 9110 section 10.1.1: a server that receives a
@@ -96,7 +101,11 @@ void ex_decide(apr_pool_t *p, const ex_field *field,
             d->expect_100 |= is_100;
         }
         else {
-            *(int *)apr_array_push(d->refused) = i;
+            if (refused == NULL) {
+                refused = apr_array_make(p, 1, sizeof(int));
+                d->refused = refused;
+            }
+            *(int *)apr_array_push(refused) = i;
         }
     }
 

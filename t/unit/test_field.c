@@ -132,7 +132,18 @@ START_TEST(common_value_parses_as_any_other)
     check_member(&f, 0, 0, "100-continue", 12);
     ck_assert(ex_member_is(member(&f, 0), "100-continue"));
     ck_assert_int_eq(ex_asks_continue(&f), 1);
+    /* Its list is made in one piece: one that grows as any other. */
+    ck_assert_int_eq(f.only_100, 1);
+    ck_assert_int_eq(f.members->elt_size, sizeof(ex_member));
+    ck_assert_int_ge(f.members->nalloc, f.members->nelts);
+    apr_array_push(f.members);
+    ck_assert_int_eq(f.members->nelts, 2);
+    check_member(&f, 0, 0, "100-continue", 12);
+    /* Anything else is walked, and only_100 says so: asks_continue
+     * and the policy then look at the member itself. */
     ck_assert_int_eq(parse(" 100-continue", &f), 1);
+    ck_assert_int_eq(f.only_100, 0);
+    ck_assert_int_eq(ex_asks_continue(&f), 1);
     ck_assert_int_eq(f.members->nelts, 1);
     check_member(&f, 0, 1, "100-continue", 12);
     ck_assert_int_eq(parse("100-continue\t", &f), 1);
@@ -141,8 +152,10 @@ START_TEST(common_value_parses_as_any_other)
     check_member(&f, 0, 0, "100-continu", 11);
     ck_assert_int_eq(ex_asks_continue(&f), 0);
     ck_assert_int_eq(parse("100-continuE", &f), 1);
+    ck_assert_int_eq(f.only_100, 0);
     check_member(&f, 0, 0, "100-continuE", 12);
     ck_assert(ex_member_is(member(&f, 0), "100-continue"));
+    ck_assert_int_eq(ex_asks_continue(&f), 1);
 }
 END_TEST
 
