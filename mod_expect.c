@@ -231,6 +231,23 @@ static expect_req *start_scan(ap_filter_t *f, apr_uintptr_t word)
     return er;
 }
 
+/* apr_bucket_read() for the line core hands on, without its indirect call
+ * where the bucket is a heap bucket (core's reads from the socket are):
+ * its bytes are the heap's from the bucket's start (apr_buckets.h). */
+static APR_INLINE apr_status_t line_read(apr_bucket *e, const char **data,
+                                         apr_size_t *len,
+                                         apr_read_type_e block)
+{
+    if (APR_BUCKET_IS_HEAP(e)) {
+        const apr_bucket_heap *h = e->data;
+
+        *data = h->base + e->start;
+        *len = e->length;
+        return APR_SUCCESS;
+    }
+    return apr_bucket_read(e, data, len, block);
+}
+
 /* The scanner over one read: what it takes is dropped from bb, what it
  * passes stays. */
 static apr_status_t scan_read(ap_filter_t *f, expect_req *er,
@@ -249,7 +266,7 @@ static apr_status_t scan_read(ap_filter_t *f, expect_req *er,
         if (APR_BUCKET_IS_METADATA(e)) {
             continue;
         }
-        rv = apr_bucket_read(e, &data, &len, block);
+        rv = line_read(e, &data, &len, block);
         if (rv != APR_SUCCESS) {
             return rv;
         }
@@ -342,7 +359,7 @@ static apr_status_t expect_in_filter(ap_filter_t *f, apr_bucket_brigade *bb,
         if (APR_BUCKET_IS_METADATA(e)) {
             continue;
         }
-        rv = apr_bucket_read(e, &data, &len, block);
+        rv = line_read(e, &data, &len, block);
         if (rv != APR_SUCCESS) {
             return rv;
         }
@@ -357,7 +374,7 @@ static apr_status_t expect_in_filter(ap_filter_t *f, apr_bucket_brigade *bb,
         if (APR_BUCKET_IS_METADATA(last)) {
             continue;
         }
-        rv = apr_bucket_read(last, &end, &end_len, block);
+        rv = line_read(last, &end, &end_len, block);
         if (rv != APR_SUCCESS) {
             return rv;
         }
@@ -553,9 +570,14 @@ static int expect_post_read_request(request_rec *r)
     if (er->value == NULL) {
         return DECLINED;
     }
-    /* Should core judge it after all, the request is counted. */
-    apr_pool_cleanup_register(r->pool, r, count_unjudged,
-                              apr_pool_cleanup_null);
+    /* Should core judge it after all, the request is counted.  Core lets
+     * exactly "100-continue" (in any case) through: that field it never
+     * refuses, and count_unjudged() would find nothing to count. */
+    if (strcmp(er->value, "100-continue") != 0
+        && ap_cstr_casecmp(er->value, "100-continue") != 0) {
+        apr_pool_cleanup_register(r->pool, r, count_unjudged,
+                                  apr_pool_cleanup_null);
+    }
     er->head_end = apr_time_now();
     if (core_checks_late) {
         er->held = 1;
