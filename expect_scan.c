@@ -396,7 +396,8 @@ static const char common_value[] = "100-continue";
 
 /* The first Expect line of a block, when it is common_line, whole at the
  * start of a piece: the state scan_slow() and take_line() leave after it,
- * without their walk (a unit test holds the two to the same state).  The
+ * without their walk (unit tests feed it whole and in pieces, and what
+ * follows it, and hold both to the same output, value and count).  The
  * value is the string's own: value_size 0 makes append() copy it before
  * anything is added.  Lines the limits refuse are scan_slow()'s. */
 static int take_common(ex_scan_t *sc, const char *data, apr_size_t len)

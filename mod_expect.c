@@ -570,14 +570,9 @@ static int expect_post_read_request(request_rec *r)
     if (er->value == NULL) {
         return DECLINED;
     }
-    /* Should core judge it after all, the request is counted.  Core lets
-     * exactly "100-continue" (in any case) through: that field it never
-     * refuses, and count_unjudged() would find nothing to count. */
-    if (strcmp(er->value, "100-continue") != 0
-        && ap_cstr_casecmp(er->value, "100-continue") != 0) {
-        apr_pool_cleanup_register(r->pool, r, count_unjudged,
-                                  apr_pool_cleanup_null);
-    }
+    /* Should core judge it after all, the request is counted. */
+    apr_pool_cleanup_register(r->pool, r, count_unjudged,
+                              apr_pool_cleanup_null);
     er->head_end = apr_time_now();
     if (core_checks_late) {
         er->held = 1;
