@@ -20,17 +20,13 @@
 #include <apr_tables.h>
 #include <apr_version.h>
 
-/* 64-bit atomics for the counters.  APR's came with 1.7.0, and RHEL 8
- * ships APR 1.6.3: there GCC's __atomic builtins (GCC 4.7 on, clang)
- * stand in.  EX_ATOMIC_BUILTINS takes them on any APR, for the unit tests
+/* 64-bit atomics for the counters: GCC's __atomic builtins (GCC 4.7 on,
+ * clang), which the compiler puts in place, where a request bumps up to
+ * seven counters and each call to APR's costs more than its add.  APR's
+ * (1.7.0 on; RHEL 8 ships APR 1.6.3) stand in for a compiler without
+ * them.  EX_ATOMIC_APR takes APR's on any compiler, for the unit tests
  * (make unit builds the suite both ways). */
-#if APR_VERSION_AT_LEAST(1, 7, 0) && !defined(EX_ATOMIC_BUILTINS)
-#define ex_atomic_read64(m)     apr_atomic_read64(m)
-#define ex_atomic_inc64(m)      ((void)apr_atomic_inc64(m))
-#define ex_atomic_dec64(m)      ((void)apr_atomic_dec64(m))
-#define ex_atomic_add64(m, v)   ((void)apr_atomic_add64((m), (v)))
-#define ex_atomic_set64(m, v)   apr_atomic_set64((m), (v))
-#else
+#if defined(__ATOMIC_SEQ_CST) && !defined(EX_ATOMIC_APR)
 #define ex_atomic_read64(m)     __atomic_load_n((m), __ATOMIC_SEQ_CST)
 #define ex_atomic_inc64(m) \
     ((void)__atomic_fetch_add((m), 1, __ATOMIC_SEQ_CST))
@@ -39,6 +35,14 @@
 #define ex_atomic_add64(m, v) \
     ((void)__atomic_fetch_add((m), (v), __ATOMIC_SEQ_CST))
 #define ex_atomic_set64(m, v)   __atomic_store_n((m), (v), __ATOMIC_SEQ_CST)
+#elif APR_VERSION_AT_LEAST(1, 7, 0)
+#define ex_atomic_read64(m)     apr_atomic_read64(m)
+#define ex_atomic_inc64(m)      ((void)apr_atomic_inc64(m))
+#define ex_atomic_dec64(m)      ((void)apr_atomic_dec64(m))
+#define ex_atomic_add64(m, v)   ((void)apr_atomic_add64((m), (v)))
+#define ex_atomic_set64(m, v)   apr_atomic_set64((m), (v))
+#else
+#error "64-bit atomics: GCC 4.7 or later, clang, or APR 1.7 or later"
 #endif
 
 /* A field with more members than this is refused as malformed: no client
