@@ -5,13 +5,17 @@
 
 #include "expect.h"
 
-static int allowed(const apr_array_header_t *allow, const ex_member *m)
+/* The names are lower case: the exact "100-continue" is one of them when
+ * it is the same bytes. */
+static int allowed(const apr_array_header_t *allow, const ex_field *field,
+                   const ex_member *m)
 {
     const char **names = (const char **)allow->elts;
     int i;
 
     for (i = 0; i < allow->nelts; i++) {
-        if (ex_member_is(m, names[i])) {
+        if (field->only_100 ? strcmp(names[i], "100-continue") == 0
+                            : ex_member_is(m, names[i])) {
             return 1;
         }
     }
@@ -97,7 +101,7 @@ void ex_decide(apr_pool_t *p, const ex_field *field,
              * that expectation.  It is neither met nor refused. */
             continue;
         }
-        if (allowed(allow, m)) {
+        if (allowed(allow, field, m)) {
             d->expect_100 |= is_100;
         }
         else {
