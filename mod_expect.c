@@ -68,6 +68,9 @@ typedef struct {
     const expect_dir_conf *conf; /* the scope judged last */
     unsigned int watched:1;     /* a met 100-continue: EXPECT_CONTINUE
                                  * observes it (watch_continue) */
+    ap_filter_t *observer;      /* HTTP/1.x: EXPECT_IN, kept after the
+                                 * block for the observer's part, until
+                                 * it is known whether one is needed */
     unsigned int cont:3;        /* ex_cont_outcome, once decided */
     unsigned int looked:1;      /* the connection was looked at after a
                                  * final status began: no body bytes */
@@ -110,7 +113,15 @@ static void *create_dir_config(apr_pool_t *p, char *dir)
 static void *merge_dir_config(apr_pool_t *p, void *basev, void *addv)
 {
     expect_dir_conf *base = basev, *add = addv;
-    expect_dir_conf *new = apr_palloc(p, sizeof(*new));
+    expect_dir_conf *new;
+
+    /* A scope that sets nothing (most <Directory> and <Location> blocks,
+     * .htaccess files without these directives) is its parent's: the
+     * configurations are never written once read. */
+    if (!add->allow_set && !add->policy_set) {
+        return base;
+    }
+    new = apr_palloc(p, sizeof(*new));
 
     new->allow = add->allow_set ? add->allow : base->allow;
     new->allow_set = add->allow_set || base->allow_set;
@@ -200,8 +211,11 @@ static const char *set_policy(cmd_parms *cmd, void *dconf, const char *arg)
 
 /* EXPECT_IN: takes the Expect lines out of an HTTP/1.x header block as
  * core reads it, so that ap_check_request_header() never sees them, and
- * leaves the chain when the block ends.  Core reads the block through
- * r->proto_input_filters a line at a time (AP_MODE_GETLINE).
+ * leaves the chain when the block ends, unless the block had an Expect
+ * field: then it stays, handing every read on, as the place of the
+ * observer of a met 100-continue (watch_continue() keeps it or takes it
+ * out).  Core reads the block through r->proto_input_filters a line at a
+ * time (AP_MODE_GETLINE).
  *
  * Its context starts as a word of state (ex_quick_start()): ex_quick()
  * passes the common line from its first bytes.  The first line it hands
@@ -307,7 +321,17 @@ static apr_status_t scan_read(ap_filter_t *f, expect_req *er,
         }
     }
     if (sc->done) {
-        ap_remove_input_filter(f);
+        /* A block with an Expect field keeps its filter where it is, at
+         * the head of the request's protocol filters: core puts HTTP_IN
+         * after it, so it is already where the observer of a met
+         * 100-continue must be (watch_continue), and until then, or if
+         * none is needed, it hands every read on (continue_filter). */
+        if (sc->fields > 0) {
+            er->observer = f;
+        }
+        else {
+            ap_remove_input_filter(f);
+        }
     }
     return APR_SUCCESS;
 }
@@ -332,6 +356,11 @@ static apr_status_t scan_filter(ap_filter_t *f, expect_req *er,
     }
 }
 
+static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
+                                    ap_input_mode_t mode,
+                                    apr_read_type_e block,
+                                    apr_off_t readbytes);
+
 static apr_status_t expect_in_filter(ap_filter_t *f, apr_bucket_brigade *bb,
                                      ap_input_mode_t mode,
                                      apr_read_type_e block,
@@ -343,13 +372,23 @@ static apr_status_t expect_in_filter(ap_filter_t *f, apr_bucket_brigade *bb,
     apr_size_t len, end_len;
     apr_status_t rv;
 
+    if (!(word & EX_QUICK_TAG)) {
+        expect_req *er = f->ctx;
+
+        if (er->observer) {
+            return continue_filter(f, bb, mode, block, readbytes);
+        }
+        rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+        if (rv != APR_SUCCESS || mode != AP_MODE_GETLINE
+            || APR_BRIGADE_EMPTY(bb)) {
+            return rv;
+        }
+        return scan_filter(f, er, bb, mode, block, readbytes);
+    }
     rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
     if (rv != APR_SUCCESS || mode != AP_MODE_GETLINE
         || APR_BRIGADE_EMPTY(bb)) {
         return rv;
-    }
-    if (!(word & EX_QUICK_TAG)) {
-        return scan_filter(f, f->ctx, bb, mode, block, readbytes);
     }
     /* The read's first bytes, and its last one. */
     for (e = APR_BRIGADE_FIRST(bb); ; e = APR_BUCKET_NEXT(e)) {
@@ -531,6 +570,15 @@ static const ex_field *parse_value(request_rec *r, expect_req *er,
     return &er->field;
 }
 
+/* EXPECT_IN was kept after the block for nothing: out of the chain. */
+static void drop_observer(expect_req *er)
+{
+    if (er->observer) {
+        ap_remove_input_filter(er->observer);
+        er->observer = NULL;
+    }
+}
+
 /* Give the field back to the request, as core would have had it. */
 static void give_back(request_rec *r, expect_req *er)
 {
@@ -545,7 +593,10 @@ static void give_back(request_rec *r, expect_req *er)
      * decides but a refusal: RFC 9110 section 10.1.1 wants an immediate
      * 100 or an immediate final status for a request that asked. */
     r->expecting_100 = r->proto_num >= HTTP_VERSION(1, 1)
-                       && ex_asks_continue(field);
+                       && (field->only_100 || ex_asks_continue(field));
+    if (!r->expecting_100) {
+        drop_observer(er);      /* nothing to wait for */
+    }
 }
 
 /* Give the field back before any other module looks at the headers, or,
@@ -937,9 +988,11 @@ static int expect_fixups(request_rec *r)
 /* ---- what became of a met 100-continue ------------------------------
  *
  * Only a request whose 100-continue was met and that has a body to wait
- * for gets an observer: EXPECT_CONTINUE, an input filter above core's
- * HTTP_IN, and the log_transaction hook below.  Every other request pays
- * one NULL check there, nothing else.
+ * for gets an observer: an input filter above core's HTTP_IN
+ * (continue_filter: over HTTP/1.x the EXPECT_IN that read the head, kept
+ * where it is; over HTTP/2 EXPECT_CONTINUE, added), and the
+ * log_transaction hook below.  Every other request pays one NULL check
+ * there, nothing else.
  *
  * Core sends the 100 from HTTP_IN, on the handler's first read of the body
  * (ap_http_filter: a blocking read since 2.4.41, any read before), over
@@ -1067,6 +1120,13 @@ static ex_cont_outcome handed_over(request_rec *r)
                                                    : EX_CONT_SENT;
 }
 
+/* The observer's work is done: out of the chain. */
+static void stop_watching(ap_filter_t *f, expect_req *er)
+{
+    er->observer = NULL;
+    ap_remove_input_filter(f);
+}
+
 static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
                                     ap_input_mode_t mode,
                                     apr_read_type_e block,
@@ -1078,7 +1138,9 @@ static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
     apr_status_t rv;
     int eof;
 
-    if (mode == AP_MODE_INIT) {
+    if (mode == AP_MODE_INIT || !er->watched) {
+        /* EXPECT_IN kept as the observer hands reads on until
+         * watch_continue() says there is something to watch. */
         return ap_get_brigade(f->next, bb, mode, block, readbytes);
     }
     if (!r->expecting_100) {
@@ -1093,7 +1155,7 @@ static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
             /* Relayed to a client that had closed its connection. */
             er->cont = EX_CONT_ABANDONED;
         }
-        ap_remove_input_filter(f);
+        stop_watching(f, er);
         return ap_get_brigade(f->next, bb, mode, block, readbytes);
     }
     if (!ap_is_HTTP_SUCCESS(r->status) || r->eos_sent || r->bytes_sent
@@ -1110,7 +1172,7 @@ static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
             er->cont = EX_CONT_EARLY;
         }
         er->looked = 1;
-        ap_remove_input_filter(f);
+        stop_watching(f, er);
         return ap_get_brigade(f->next, bb, mode, block, readbytes);
     }
     if (block == APR_NONBLOCK_READ) {
@@ -1120,24 +1182,24 @@ static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
         if (!r->expecting_100) {
             er->cont = handed_over(r);  /* before 2.4.41 it sends one */
             er->continue_at = apr_time_now();
-            ap_remove_input_filter(f);
+            stop_watching(f, er);
         }
         else if (rv == APR_SUCCESS && has_bytes(bb)) {
             er->cont = EX_CONT_EARLY;
-            ap_remove_input_filter(f);
+            stop_watching(f, er);
         }
         else if (APR_BRIGADE_EMPTY(bb)
                  && peek_body(r, bb, &eof) == EX_CONT_ABANDONED) {
             /* Gone before mod_proxy_http asks its backend, whose 100 it
              * would relay to nobody. */
             er->cont = EX_CONT_ABANDONED;
-            ap_remove_input_filter(f);
+            stop_watching(f, er);
         }
         return rv;
     }
     er->cont = peek_body(r, bb, &eof);
     if (er->cont != EX_CONT_NONE) {
-        ap_remove_input_filter(f);
+        stop_watching(f, er);
         return ap_get_brigade(f->next, bb, mode, block, readbytes);
     }
     before = apr_time_now();
@@ -1145,14 +1207,14 @@ static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
     if (!r->expecting_100) {
         er->cont = handed_over(r);
         er->continue_at = before;
-        ap_remove_input_filter(f);
+        stop_watching(f, er);
     }
     else if (rv == APR_SUCCESS && has_bytes(bb)) {
         /* Body bytes with expecting_100 still set: core sent no 100 for
          * this read, the client sent its body without one (it came after
          * the look above). */
         er->cont = EX_CONT_EARLY;
-        ap_remove_input_filter(f);
+        stop_watching(f, er);
     }
     return rv;
 }
@@ -1204,10 +1266,19 @@ static int watch_continue(request_rec *r)
         return DECLINED;
     }
     er = get_req(r);
-    if (er == NULL || !er->judged || er->watched || !has_body(r)) {
+    if (er == NULL || er->watched) {
+        return DECLINED;
+    }
+    if (!er->judged || !has_body(r)) {
+        drop_observer(er);
         return DECLINED;
     }
     er->watched = 1;
+    if (er->observer == r->proto_input_filters
+        && r->input_filters == r->proto_input_filters) {
+        return DECLINED;        /* EXPECT_IN, kept for this, where it must be */
+    }
+    drop_observer(er);
     if (r->connection->master) {
         /* Over HTTP/2 the stream's input can be looked at only while the
          * request runs (mod_http2 may tear it down once the response is
