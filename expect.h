@@ -21,12 +21,16 @@
 #include <apr_version.h>
 
 /* 64-bit atomics for the counters: GCC's __atomic builtins (GCC 4.7 on,
- * clang), which the compiler puts in place, where a request bumps up to
- * seven counters and each call to APR's costs more than its add.  APR's
- * (1.7.0 on; RHEL 8 ships APR 1.6.3) stand in for a compiler without
- * them.  EX_ATOMIC_APR takes APR's on any compiler, for the unit tests
- * (make unit builds the suite both ways). */
-#if defined(__ATOMIC_SEQ_CST) && !defined(EX_ATOMIC_APR)
+ * clang) where 8-byte ones are lock-free, so the compiler puts them in
+ * place: a request bumps up to seven counters, and each call to APR's
+ * costs more than its add.  Elsewhere (armel, 32-bit MIPS or PowerPC)
+ * they would be calls into libatomic, which apxs does not link and whose
+ * locks do not reach across processes: APR's (1.7.0 on) stand in.  RHEL 8
+ * ships APR 1.6.3, on x86-64 and aarch64, where the builtins are
+ * lock-free.  EX_ATOMIC_APR takes APR's on any compiler, for the unit
+ * tests (make unit builds the suite both ways). */
+#if defined(__GCC_ATOMIC_LLONG_LOCK_FREE) && __GCC_ATOMIC_LLONG_LOCK_FREE == 2 \
+    && !defined(EX_ATOMIC_APR)
 #define ex_atomic_read64(m)     __atomic_load_n((m), __ATOMIC_SEQ_CST)
 #define ex_atomic_inc64(m) \
     ((void)__atomic_fetch_add((m), 1, __ATOMIC_SEQ_CST))
@@ -42,7 +46,7 @@
 #define ex_atomic_add64(m, v)   ((void)apr_atomic_add64((m), (v)))
 #define ex_atomic_set64(m, v)   apr_atomic_set64((m), (v))
 #else
-#error "64-bit atomics: GCC 4.7 or later, clang, or APR 1.7 or later"
+#error "64-bit atomics: lock-free GCC or clang builtins, or APR 1.7 or later"
 #endif
 
 /* A field with more members than this is refused as malformed: no client

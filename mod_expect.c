@@ -66,8 +66,9 @@ typedef struct {
                                  * every later one judges too */
     ex_chain chain;             /* what the scopes decided together */
     const expect_dir_conf *conf; /* the scope judged last */
-    unsigned int watched:1;     /* a met 100-continue: EXPECT_CONTINUE
-                                 * observes it (watch_continue) */
+    unsigned int watched:1;     /* a met 100-continue: continue_filter
+                                 * observes it (watch_continue), as
+                                 * EXPECT_IN kept or EXPECT_CONTINUE */
     ap_filter_t *observer;      /* HTTP/1.x: EXPECT_IN, kept after the
                                  * block for the observer's part, until
                                  * it is known whether one is needed */
@@ -380,7 +381,9 @@ static apr_status_t expect_in_filter(ap_filter_t *f, apr_bucket_brigade *bb,
         }
         rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
         if (rv != APR_SUCCESS || mode != AP_MODE_GETLINE
-            || APR_BRIGADE_EMPTY(bb)) {
+            || APR_BRIGADE_EMPTY(bb) || er->scan.done) {
+            /* After the block (a read through a chain pointer from before
+             * the filter left it): nothing to scan. */
             return rv;
         }
         return scan_filter(f, er, bb, mode, block, readbytes);
