@@ -26,7 +26,6 @@ sub post {
     return read_response($s) || { status => 'none', headers => {}, body => '' };
 }
 
-
 sub moved {
     my ($before, $after) = @_;
     return join ' ', map { "$_+" . ($after->{"Expect$_"} - $before->{"Expect$_"}) }

@@ -52,7 +52,6 @@ my $handler_now = '';
 my %field = (Sent => 'sent', Skipped => 'skipped', EarlyBody => 'early-body',
              Abandoned => 'abandoned', Unknown => 'unknown');
 
-
 # Which outcomes a request may be counted as, besides the client's own,
 # because httpd cannot tell them apart there (docs/status.md).
 sub may_be {

@@ -194,7 +194,6 @@ sub waited {
     return "@out";
 }
 
-# A request head: request("POST", "/up", ["Expect: 100-continue", ...])
 # mod_expect's lines of /server-status?auto, name => value (empty when the
 # server does not answer).
 sub counters {
@@ -204,6 +203,7 @@ sub counters {
     return { $res->{body} =~ /^(Expect[\w-]+): (\d+)$/mg };
 }
 
+# A request head: request("POST", "/up", ["Expect: 100-continue", ...])
 sub request {
     my ($method, $path, $headers, %opt) = @_;
     my $proto = $opt{proto} // 'HTTP/1.1';
