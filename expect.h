@@ -85,8 +85,14 @@ int ex_parse(apr_pool_t *p, const char *value, apr_size_t len, ex_field *out);
 /* Does the member have the name (compared case-insensitively)? */
 int ex_member_is(const ex_member *m, const char *name);
 
-/* Does a field that parses have a 100-continue member? */
-int ex_asks_continue(const ex_field *field);
+/* Does a field that parses have a 100-continue member?  The exact value
+ * says so without a call; any other is walked (ex_asks_continue_walk). */
+int ex_asks_continue_walk(const ex_field *field);
+
+static APR_INLINE int ex_asks_continue(const ex_field *field)
+{
+    return field->only_100 || ex_asks_continue_walk(field);
+}
 
 
 /* ---- policy ---------------------------------------------------------- */

@@ -271,7 +271,7 @@ void ex_count(ex_counters *c, const ex_field *field, const ex_decision *d)
     for (i = 0; i < field->members->nelts; i++) {
         ex_count_name(c, members[i].name, members[i].name_len);
     }
-    if (field->only_100 || ex_asks_continue(field)) {
+    if (ex_asks_continue(field)) {
         ex_atomic_inc64(&c->continue_100);
     }
 }

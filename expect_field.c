@@ -68,14 +68,11 @@ int ex_member_is(const ex_member *m, const char *name)
                || strncasecmp(m->name, name, m->name_len) == 0);
 }
 
-int ex_asks_continue(const ex_field *field)
+int ex_asks_continue_walk(const ex_field *field)
 {
     const ex_member *members = (const ex_member *)field->members->elts;
     int i;
 
-    if (field->only_100) {
-        return 1;
-    }
     if (field->error) {
         return 0;
     }

@@ -573,13 +573,14 @@ static const ex_field *parse_value(request_rec *r, expect_req *er,
     return &er->field;
 }
 
-/* EXPECT_IN was kept after the block for nothing: out of the chain. */
-static void drop_observer(expect_req *er)
+/* The observing filter f (EXPECT_IN kept after the block, or
+ * EXPECT_CONTINUE) leaves the chain: its part is over, or there is none. */
+static void unwatch(expect_req *er, ap_filter_t *f)
 {
-    if (er->observer) {
-        ap_remove_input_filter(er->observer);
-        er->observer = NULL;
+    if (f) {
+        ap_remove_input_filter(f);
     }
+    er->observer = NULL;
 }
 
 /* Give the field back to the request, as core would have had it. */
@@ -596,9 +597,9 @@ static void give_back(request_rec *r, expect_req *er)
      * decides but a refusal: RFC 9110 section 10.1.1 wants an immediate
      * 100 or an immediate final status for a request that asked. */
     r->expecting_100 = r->proto_num >= HTTP_VERSION(1, 1)
-                       && (field->only_100 || ex_asks_continue(field));
+                       && ex_asks_continue(field);
     if (!r->expecting_100) {
-        drop_observer(er);      /* nothing to wait for */
+        unwatch(er, er->observer);  /* nothing to wait for */
     }
 }
 
@@ -1123,13 +1124,6 @@ static ex_cont_outcome handed_over(request_rec *r)
                                                    : EX_CONT_SENT;
 }
 
-/* The observer's work is done: out of the chain. */
-static void stop_watching(ap_filter_t *f, expect_req *er)
-{
-    er->observer = NULL;
-    ap_remove_input_filter(f);
-}
-
 static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
                                     ap_input_mode_t mode,
                                     apr_read_type_e block,
@@ -1158,7 +1152,7 @@ static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
             /* Relayed to a client that had closed its connection. */
             er->cont = EX_CONT_ABANDONED;
         }
-        stop_watching(f, er);
+        unwatch(er, f);
         return ap_get_brigade(f->next, bb, mode, block, readbytes);
     }
     if (!ap_is_HTTP_SUCCESS(r->status) || r->eos_sent || r->bytes_sent
@@ -1175,7 +1169,7 @@ static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
             er->cont = EX_CONT_EARLY;
         }
         er->looked = 1;
-        stop_watching(f, er);
+        unwatch(er, f);
         return ap_get_brigade(f->next, bb, mode, block, readbytes);
     }
     if (block == APR_NONBLOCK_READ) {
@@ -1185,24 +1179,24 @@ static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
         if (!r->expecting_100) {
             er->cont = handed_over(r);  /* before 2.4.41 it sends one */
             er->continue_at = apr_time_now();
-            stop_watching(f, er);
+            unwatch(er, f);
         }
         else if (rv == APR_SUCCESS && has_bytes(bb)) {
             er->cont = EX_CONT_EARLY;
-            stop_watching(f, er);
+            unwatch(er, f);
         }
         else if (APR_BRIGADE_EMPTY(bb)
                  && peek_body(r, bb, &eof) == EX_CONT_ABANDONED) {
             /* Gone before mod_proxy_http asks its backend, whose 100 it
              * would relay to nobody. */
             er->cont = EX_CONT_ABANDONED;
-            stop_watching(f, er);
+            unwatch(er, f);
         }
         return rv;
     }
     er->cont = peek_body(r, bb, &eof);
     if (er->cont != EX_CONT_NONE) {
-        stop_watching(f, er);
+        unwatch(er, f);
         return ap_get_brigade(f->next, bb, mode, block, readbytes);
     }
     before = apr_time_now();
@@ -1210,14 +1204,14 @@ static apr_status_t continue_filter(ap_filter_t *f, apr_bucket_brigade *bb,
     if (!r->expecting_100) {
         er->cont = handed_over(r);
         er->continue_at = before;
-        stop_watching(f, er);
+        unwatch(er, f);
     }
     else if (rv == APR_SUCCESS && has_bytes(bb)) {
         /* Body bytes with expecting_100 still set: core sent no 100 for
          * this read, the client sent its body without one (it came after
          * the look above). */
         er->cont = EX_CONT_EARLY;
-        stop_watching(f, er);
+        unwatch(er, f);
     }
     return rv;
 }
@@ -1273,7 +1267,7 @@ static int watch_continue(request_rec *r)
         return DECLINED;
     }
     if (!er->judged || !has_body(r)) {
-        drop_observer(er);
+        unwatch(er, er->observer);
         return DECLINED;
     }
     er->watched = 1;
@@ -1281,7 +1275,7 @@ static int watch_continue(request_rec *r)
         && r->input_filters == r->proto_input_filters) {
         return DECLINED;        /* EXPECT_IN, kept for this, where it must be */
     }
-    drop_observer(er);
+    unwatch(er, er->observer);
     if (r->connection->master) {
         /* Over HTTP/2 the stream's input can be looked at only while the
          * request runs (mod_http2 may tear it down once the response is
