@@ -889,17 +889,16 @@ static int judge(request_rec *r, expect_req *er)
         return refuse(r, conf, field, &d);
     }
     if (d.outcome == EX_IGNORED) {
-        log_refused(r, field, &d, "dropped");
         /* A dropped 100-continue is still answered when the body is read
          * (RFC 9110 section 10.1.1: an immediate 100 or final status, never
          * the client's timer); the application just does not see it.  A
-         * malformed field may have asked for it too: an interim 100 that
-         * was not asked for is harmless to an HTTP/1.1 client, a stall
-         * is not. */
-        if (d.malformed && r->proto_num >= HTTP_VERSION(1, 1)
-            && has_body(r)) {
-            r->expecting_100 = 1;
-        }
+         * malformed field asked for nothing: dropped whole, it is as if it
+         * were absent, and expecting_100 stays as give_back() left it
+         * (unset), so no 100 answers it.  "y 100-continue" is such a
+         * field, and a front that reads it as 100-continue (Go, Node)
+         * while this server sends 100 is how 2025's Expect-based desyncs
+         * began (docs/proxies.md, "Expect and request smuggling"). */
+        log_refused(r, field, &d, "dropped");
     }
     if (fresh) {
         apr_table_setn(r->subprocess_env, "EXPECT_DROPPED",

@@ -8,7 +8,7 @@ use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
 use lib 't/lib';
 use ExpectTest;
 
-plan tests => 63;
+plan tests => 67;
 
 my $body = "payload";
 my $cl = "Content-Length: " . length $body;
@@ -102,15 +102,16 @@ is $r->{headers}{'x-setenvif'}, 'met', '... SetEnvIf sees met';
     unlike $res && $res->{headers}{connection} // '', qr/close/i,
         '... and the connection is kept';
 }
-{
-    # A malformed field that lenient drops whole may have asked for 100 too.
+# A malformed field that lenient drops whole is as if it were absent: no
+# interim 100, even for one that looks like 100-continue.  The head and the
+# body go together, so the first response shows it: core would send its 100
+# before the handler's first read, had the module left expecting_100 set.
+for my $v ('100-continue, @@', 'y 100-continue', '100 continue') {
     my $s = connect_to();
-    send_raw($s, request(POST => '/lenient', ["Expect: 100-continue, @@", $cl]));
-    my $early = read_response($s, timeout => 10);
-    is $early && $early->{status}, 100,
-        'lenient, malformed field dropped: an interim 100 all the same';
-    send_raw($s, $body);
-    my $res = read_response($s);
+    send_raw($s, request(POST => '/lenient', ["Expect: $v", $cl]) . $body);
+    my $res = read_response($s, timeout => 10);
+    is $res && $res->{status}, 200,
+        "lenient, malformed '$v' dropped: no interim 100, the final status first";
     is $res && $res->{body}, $body, '... and the body is read';
 }
 
