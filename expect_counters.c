@@ -1,7 +1,8 @@
 /* Count what mod_expect decided, for mod_status and the metrics handler.
  *
  * The counters live in memory shared by every child process and thread, so
- * only atomic operations touch them and the request path takes no lock.
+ * only atomic operations touch them, and where the machine has lock-free
+ * 64-bit atomics the request path takes no lock.
  *
  * Per-name counts go to the names the server configuration lists.  Only
  * the parent process writes the table of names (ex_counters_assign, from
@@ -20,29 +21,163 @@
  * parent has reset it.  It takes a restart that drops a name, with a
  * member of that name being counted at that very instant.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
-#include <apr_atomic.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_thread_proc.h>
 
-#include "expect.h"
+#include "expect_counters.h"
 
-/* The orders a sequence lock needs, which apr_atomic cannot express: a
- * reader's reads of the name stay between its two reads of the number; the
- * writer's odd number is seen before any byte of the new name. */
-#if defined(__ATOMIC_ACQUIRE)
+/* The atomics are the compiler's (GCC 4.7 on, clang), not APR's: APR's
+ * promise nothing across processes (its generic 64-bit ones are mutexes
+ * of one process), and these counters are shared by processes.  32-bit
+ * ones are lock-free on every architecture Debian builds.  64-bit ones are
+ * on most (x86-64, i386, arm64, armhf, s390x, ppc64el, riscv64); where
+ * they are not (armel, 32-bit MIPS) the builtins would call libatomic,
+ * whose locks are a process's own: there every 64-bit access takes the
+ * counters' own lock instead, in the shared memory (lock()).  EX_ATOMIC_LOCK
+ * takes that lock on any build, for the unit tests (make unit builds the
+ * suite both ways). */
+#if !defined(__GCC_ATOMIC_INT_LOCK_FREE) || __GCC_ATOMIC_INT_LOCK_FREE != 2
+#error "mod_expect needs lock-free 32-bit atomics (GCC or clang builtins)"
+#endif
+#if defined(__GCC_ATOMIC_LLONG_LOCK_FREE) \
+    && __GCC_ATOMIC_LLONG_LOCK_FREE == 2 && !defined(EX_ATOMIC_LOCK)
+#define LOCKED 0
+#else
+#define LOCKED 1
+#endif
+
+/* The layout every atomic needs, checked where it is built. */
+_Static_assert(offsetof(ex_counters, names) % 8 == 0,
+               "the name slots are 8-byte aligned");
+_Static_assert(sizeof(ex_name_slot) % 8 == 0,
+               "every name slot's count is 8-byte aligned");
+_Static_assert(offsetof(ex_counters, unjudged_told) % 8 == 0
+               && offsetof(ex_counters, cont) % 8 == 0
+               && sizeof(ex_continue_counts) % 8 == 0,
+               "the counters before unjudged_told are an array of them");
+_Static_assert(_Alignof(ex_counters) >= 8,
+               "the counters want 8-byte alignment");
+
+/* The orders a sequence lock needs: a reader's reads of the name stay
+ * between its two reads of the number; the writer's odd number is seen
+ * before any byte of the new name. */
 #define READ_FENCE()  __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define WRITE_FENCE() __atomic_thread_fence(__ATOMIC_RELEASE)
-#else
-#define READ_FENCE()  __sync_synchronize()
-#define WRITE_FENCE() __sync_synchronize()
-#endif
 
 /* How often ex_counted_name() looks again at a slot being written. */
 #define READ_TRIES 1000
+
+/* How many times a waiter tries the lock before it asks whether its holder
+ * is still alive. */
+#define LOCK_TRIES 1024
+
+static apr_uint32_t load32(volatile apr_uint32_t *m)
+{
+    return __atomic_load_n(m, __ATOMIC_SEQ_CST);
+}
+
+static void store32(volatile apr_uint32_t *m, apr_uint32_t v)
+{
+    __atomic_store_n(m, v, __ATOMIC_SEQ_CST);
+}
+
+#if LOCKED
+/* The counters' lock: 0, or the pid of the process whose thread holds it.
+ * A process that dies holding it (killed between two instructions of an
+ * add) would stop every other: a waiter that has tried long enough asks
+ * whether the holder still lives (kill(pid, 0): POSIX, APR has no such
+ * question), and takes over from a dead one. */
+static void lock(ex_counters *c)
+{
+    apr_uint32_t me = (apr_uint32_t)getpid();
+    unsigned int tries = 0;
+
+    for (;;) {
+        apr_uint32_t holder = 0;
+
+        if (__atomic_compare_exchange_n(&c->lock, &holder, me, 0,
+                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+            return;
+        }
+        if (++tries % LOCK_TRIES == 0 && holder != me
+            && kill((pid_t)holder, 0) != 0 && errno == ESRCH
+            && __atomic_compare_exchange_n(&c->lock, &holder, me, 0,
+                                           __ATOMIC_ACQUIRE,
+                                           __ATOMIC_RELAXED)) {
+            return;
+        }
+        apr_thread_yield();
+    }
+}
+
+static void unlock(ex_counters *c)
+{
+    __atomic_store_n(&c->lock, 0, __ATOMIC_RELEASE);
+}
+
+static void add64(ex_counters *c, volatile apr_uint64_t *m, apr_uint64_t v)
+{
+    lock(c);
+    *m += v;
+    unlock(c);
+}
+
+static apr_uint64_t load64(ex_counters *c, volatile apr_uint64_t *m)
+{
+    apr_uint64_t v;
+
+    lock(c);
+    v = *m;
+    unlock(c);
+    return v;
+}
+
+static void store64(ex_counters *c, volatile apr_uint64_t *m, apr_uint64_t v)
+{
+    lock(c);
+    *m = v;
+    unlock(c);
+}
+#else
+static APR_INLINE void add64(ex_counters *c, volatile apr_uint64_t *m,
+                             apr_uint64_t v)
+{
+    (void)c;
+    __atomic_fetch_add(m, v, __ATOMIC_SEQ_CST);
+}
+
+static APR_INLINE apr_uint64_t load64(ex_counters *c,
+                                      volatile apr_uint64_t *m)
+{
+    (void)c;
+    return __atomic_load_n(m, __ATOMIC_SEQ_CST);
+}
+
+static APR_INLINE void store64(ex_counters *c, volatile apr_uint64_t *m,
+                               apr_uint64_t v)
+{
+    (void)c;
+    __atomic_store_n(m, v, __ATOMIC_SEQ_CST);
+}
+#endif
+
+const char *ex_counters_atomics(void)
+{
+    return LOCKED ? "locked" : "builtin";
+}
+
+/* The counter at offset in a struct of counters. */
+static volatile apr_uint64_t *counter(void *base, apr_size_t offset)
+{
+    return (volatile apr_uint64_t *)(void *)((char *)base + offset);
+}
 
 void ex_counters_init(ex_counters *c)
 {
@@ -60,10 +195,6 @@ static int same_name(const ex_name_slot *slot, const char *name,
 {
     apr_size_t i;
 
-    /* A slot holds no upper case: the same bytes are a match. */
-    if (memcmp(slot->name, name, len) == 0) {
-        return slot->name[len] == '\0';
-    }
     for (i = 0; i < len; i++) {
         if (slot->name[i] != lower(name[i])) {
             return 0;
@@ -90,20 +221,20 @@ void ex_count_name(ex_counters *c, const char *name, apr_size_t len)
             if (slot->name[0] != first) {
                 continue;
             }
-            seq = apr_atomic_read32(&slot->seq);
+            seq = load32(&slot->seq);
             if (seq & 1) {
                 continue;
             }
             READ_FENCE();
             match = same_name(slot, name, len);
             READ_FENCE();
-            if (match && apr_atomic_read32(&slot->seq) == seq) {
-                ex_atomic_inc64(&slot->count);
+            if (match && load32(&slot->seq) == seq) {
+                add64(c, &slot->count, 1);
                 return;
             }
         }
     }
-    ex_atomic_inc64(&c->other_names);
+    add64(c, &c->other_names, 1);
 }
 
 int ex_counted_name(ex_counters *c, int i, char *name, apr_uint64_t *count)
@@ -112,14 +243,14 @@ int ex_counted_name(ex_counters *c, int i, char *name, apr_uint64_t *count)
     int tries;
 
     for (tries = 0; tries < READ_TRIES; tries++) {
-        apr_uint32_t seq = apr_atomic_read32(&slot->seq);
+        apr_uint32_t seq = load32(&slot->seq);
 
         if (!(seq & 1)) {
             READ_FENCE();
             memcpy(name, slot->name, EX_NAME_SIZE);
-            *count = ex_atomic_read64(&slot->count);
+            *count = load64(c, &slot->count);
             READ_FENCE();
-            if (apr_atomic_read32(&slot->seq) == seq) {
+            if (load32(&slot->seq) == seq) {
                 name[EX_NAME_SIZE - 1] = '\0';
                 return name[0] != '\0';
             }
@@ -131,19 +262,19 @@ int ex_counted_name(ex_counters *c, int i, char *name, apr_uint64_t *count)
 
 /* The parent's write of a slot: name in lower case ("" frees it), count
  * from zero. */
-static void write_slot(ex_name_slot *slot, const char *name)
+static void write_slot(ex_counters *c, ex_name_slot *slot, const char *name)
 {
-    apr_uint32_t seq = apr_atomic_read32(&slot->seq) | 1;
+    apr_uint32_t seq = load32(&slot->seq) | 1;
     apr_size_t i;
 
-    apr_atomic_set32(&slot->seq, seq);
+    store32(&slot->seq, seq);
     WRITE_FENCE();
     for (i = 0; name[i] != '\0'; i++) {
         slot->name[i] = lower(name[i]);
     }
     memset(slot->name + i, 0, EX_NAME_SIZE - i);
-    ex_atomic_set64(&slot->count, 0);
-    apr_atomic_set32(&slot->seq, seq + 1);
+    store64(c, &slot->count, 0);
+    store32(&slot->seq, seq + 1);
 }
 
 apr_array_header_t *ex_counters_assign(ex_counters *c, apr_pool_t *p,
@@ -192,7 +323,7 @@ apr_array_header_t *ex_counters_assign(ex_counters *c, apr_pool_t *p,
                          kept);
         }
         else {
-            write_slot(slot, "");
+            write_slot(c, slot, "");
         }
     }
 
@@ -211,19 +342,22 @@ apr_array_header_t *ex_counters_assign(ex_counters *c, apr_pool_t *p,
             *(const char **)apr_array_push(left) = name;
             continue;
         }
-        write_slot(&c->names[free_slot], name);
+        write_slot(c, &c->names[free_slot], name);
     }
     return left;
 }
 
 void ex_count_unjudged(ex_counters *c)
 {
-    ex_atomic_inc64(&c->unjudged);
+    add64(c, &c->unjudged, 1);
 }
 
 int ex_counters_first_unjudged(ex_counters *c)
 {
-    return apr_atomic_cas32(&c->unjudged_told, 1, 0) == 0;
+    apr_uint32_t never = 0;
+
+    return __atomic_compare_exchange_n(&c->unjudged_told, &never, 1, 0,
+                                       __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 
 static volatile apr_uint64_t *outcome_counter(ex_counters *c,
@@ -238,8 +372,8 @@ static volatile apr_uint64_t *outcome_counter(ex_counters *c,
 static void count_dropped(ex_counters *c, const ex_decision *d)
 {
     if (d->outcome == EX_IGNORED) {
-        ex_atomic_add64(&c->would_reject,
-                         d->malformed ? 1 : (apr_uint64_t)d->refused->nelts);
+        add64(c, &c->would_reject,
+              d->malformed ? 1 : (apr_uint64_t)d->refused->nelts);
     }
 }
 
@@ -247,11 +381,11 @@ void ex_count_again(ex_counters *c, ex_outcome was, ex_outcome now,
                     apr_uint64_t dropped)
 {
     if (now != was) {
-        ex_atomic_inc64(outcome_counter(c, now));
-        ex_atomic_dec64(outcome_counter(c, was));
+        add64(c, outcome_counter(c, now), 1);
+        add64(c, outcome_counter(c, was), (apr_uint64_t)-1);
     }
     if (dropped) {
-        ex_atomic_add64(&c->would_reject, dropped);
+        add64(c, &c->would_reject, dropped);
     }
 }
 
@@ -260,58 +394,59 @@ void ex_count(ex_counters *c, const ex_field *field, const ex_decision *d)
     const ex_member *members = (const ex_member *)field->members->elts;
     int i;
 
-    ex_atomic_inc64(&c->requests);
-    ex_atomic_inc64(outcome_counter(c, d->outcome));
+    add64(c, &c->requests, 1);
+    add64(c, outcome_counter(c, d->outcome), 1);
     count_dropped(c, d);
     if (d->malformed) {
         /* Nothing of it can be trusted, names included. */
-        ex_atomic_inc64(&c->malformed);
+        add64(c, &c->malformed, 1);
         return;
     }
     for (i = 0; i < field->members->nelts; i++) {
         ex_count_name(c, members[i].name, members[i].name_len);
     }
     if (ex_asks_continue(field)) {
-        ex_atomic_inc64(&c->continue_100);
+        add64(c, &c->continue_100, 1);
     }
+}
+
+const ex_cont_field ex_cont_fields[EX_CONT_OUTCOMES] = {
+    { "sent", "sent", "ExpectContinueSent", "100-continue: the 100 went out",
+      offsetof(ex_continue_counts, sent) },
+    { "skipped", "skipped", "ExpectContinueSkipped", "100-continue: a final "
+      "status went out first", offsetof(ex_continue_counts, skipped) },
+    { "early-body", "early_body", "ExpectContinueEarlyBody", "100-continue: "
+      "the body came before any 100",
+      offsetof(ex_continue_counts, early_body) },
+    { "abandoned", "abandoned", "ExpectContinueAbandoned", "100-continue: "
+      "the client went away first", offsetof(ex_continue_counts, abandoned) },
+    { "unknown", "unknown", "ExpectContinueUnknown", "100-continue: httpd "
+      "cannot tell which of two outcomes",
+      offsetof(ex_continue_counts, unknown) },
+};
+
+const ex_cont_field *ex_cont_field_of(ex_cont_outcome outcome)
+{
+    if (outcome < EX_CONT_SENT || outcome > EX_CONT_UNKNOWN) {
+        return NULL;
+    }
+    return &ex_cont_fields[outcome - EX_CONT_SENT];
 }
 
 void ex_count_continue(ex_counters *c, int h2, ex_cont_outcome outcome,
                        apr_uint64_t delay_us)
 {
     ex_continue_counts *k = &c->cont[h2 ? 1 : 0];
+    const ex_cont_field *f = ex_cont_field_of(outcome);
 
-    switch (outcome) {
-    case EX_CONT_SENT:
-        ex_atomic_inc64(&k->sent);
-        ex_atomic_add64(&k->delay_us, delay_us);
-        ex_atomic_inc64(&k->delay_in[ex_delay_bucket(delay_us)]);
-        break;
-    case EX_CONT_SKIPPED:
-        ex_atomic_inc64(&k->skipped);
-        break;
-    case EX_CONT_EARLY:
-        ex_atomic_inc64(&k->early_body);
-        break;
-    case EX_CONT_ABANDONED:
-        ex_atomic_inc64(&k->abandoned);
-        break;
-    case EX_CONT_UNKNOWN:
-        ex_atomic_inc64(&k->unknown);
-        break;
-    default:
-        break;
+    if (f == NULL) {
+        return;                 /* nothing decided: nothing to count */
     }
-}
-
-const char *ex_cont_name(ex_cont_outcome outcome)
-{
-    static const char *const names[] = {
-        NULL, "sent", "skipped", "early-body", "abandoned", "unknown"
-    };
-
-    return (unsigned)outcome < sizeof(names) / sizeof(names[0])
-           ? names[outcome] : NULL;
+    add64(c, counter(k, f->offset), 1);
+    if (outcome == EX_CONT_SENT) {
+        add64(c, &k->delay_us, delay_us);
+        add64(c, &k->delay_in[ex_delay_bucket(delay_us)], 1);
+    }
 }
 
 /* 1, 2.5 and 5 in each decade: a quantile is known to within a bucket,
@@ -339,15 +474,13 @@ int ex_delay_bucket(apr_uint64_t delay_us)
 
 void ex_counters_snapshot(ex_counters *c, ex_snapshot *s)
 {
-    volatile apr_uint64_t *from = (volatile apr_uint64_t *)(void *)c;
-    apr_uint64_t *to = (apr_uint64_t *)(void *)&s->counts;
-    apr_size_t i, n = offsetof(ex_counters, unjudged_told)
-                      / sizeof(apr_uint64_t);
+    apr_size_t offset;
     int k;
 
     memset(s, 0, sizeof(*s));
-    for (i = 0; i < n; i++) {
-        to[i] = ex_atomic_read64(&from[i]);
+    for (offset = 0; offset < offsetof(ex_counters, unjudged_told);
+         offset += sizeof(apr_uint64_t)) {
+        *counter(&s->counts, offset) = load64(c, counter(c, offset));
     }
     for (k = 0; k < EX_NAMES_MAX; k++) {
         if (ex_counted_name(c, k, s->names[s->nnames].name,

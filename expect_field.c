@@ -17,7 +17,7 @@
 
 #include <apr_strings.h>
 
-#include "expect.h"
+#include "expect_field.h"
 
 /* tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
  *         "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA */
@@ -61,27 +61,13 @@ int ex_is_token(const char *s, apr_size_t len)
 
 int ex_member_is(const ex_member *m, const char *name)
 {
-    /* The same bytes first: the client's case nearly always is the one
-     * asked about (lower), and memcmp costs less than strncasecmp. */
     return strlen(name) == m->name_len
-           && (memcmp(m->name, name, m->name_len) == 0
-               || strncasecmp(m->name, name, m->name_len) == 0);
+           && strncasecmp(m->name, name, m->name_len) == 0;
 }
 
-int ex_asks_continue_walk(const ex_field *field)
+int ex_asks_continue(const ex_field *field)
 {
-    const ex_member *members = (const ex_member *)field->members->elts;
-    int i;
-
-    if (field->error) {
-        return 0;
-    }
-    for (i = 0; i < field->members->nelts; i++) {
-        if (ex_member_is(&members[i], "100-continue")) {
-            return 1;
-        }
-    }
-    return 0;
+    return field->error == NULL && field->has_100_continue;
 }
 
 /* The parser's cursor.  Each scanning helper advances pos and returns 1, or
@@ -204,25 +190,7 @@ int ex_parse(apr_pool_t *p, const char *value, apr_size_t len, ex_field *out)
 
     out->error = NULL;
     out->error_at = 0;
-    out->only_100 = len == 12 && memcmp(value, "100-continue", 12) == 0;
-    if (out->only_100) {
-        /* What nearly every client sends: what the loop below makes of it,
-         * without the walk, in one allocation (the list and its member:
-         * an array that apr_array_push() would grow from p as any other). */
-        struct {
-            apr_array_header_t list;
-            ex_member member;
-        } *one = apr_palloc(p, sizeof(*one));
-
-        one->member.name = one->member.text = value;
-        one->member.name_len = one->member.text_len = len;
-        one->list.pool = p;
-        one->list.elt_size = sizeof(ex_member);
-        one->list.nelts = one->list.nalloc = 1;
-        one->list.elts = (char *)&one->member;
-        out->members = &one->list;
-        return 1;
-    }
+    out->has_100_continue = 0;
     out->members = apr_array_make(p, 2, sizeof(ex_member));
 
     for (;;) {
@@ -259,6 +227,7 @@ int ex_parse(apr_pool_t *p, const char *value, apr_size_t len, ex_field *out)
         m->name_len = name_len;
         m->text = value + start;
         m->text_len = c.pos - start;
+        out->has_100_continue |= ex_member_is(m, "100-continue");
         skip_ows(&c);
         if (AT_END(&c)) {
             return 1;

@@ -14,23 +14,8 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
-#include "expect.h"
-
-/* One line per outcome: the exposition's label, the ?auto key, the HTML
- * row, the counter. */
-const ex_cont_field ex_cont_fields[] = {
-    { "sent", "ExpectContinueSent", "100-continue: the 100 went out",
-      offsetof(ex_continue_counts, sent) },
-    { "skipped", "ExpectContinueSkipped", "100-continue: a final status "
-      "went out first", offsetof(ex_continue_counts, skipped) },
-    { "early_body", "ExpectContinueEarlyBody", "100-continue: the body came "
-      "before any 100", offsetof(ex_continue_counts, early_body) },
-    { "abandoned", "ExpectContinueAbandoned", "100-continue: the client "
-      "went away first", offsetof(ex_continue_counts, abandoned) },
-    { "unknown", "ExpectContinueUnknown", "100-continue: httpd cannot "
-      "tell which of two outcomes", offsetof(ex_continue_counts, unknown) },
-};
-const int ex_cont_nfields = sizeof(ex_cont_fields) / sizeof(ex_cont_fields[0]);
+#include "expect_buf.h"
+#include "expect_metrics.h"
 
 /* The le labels of ex_delay_bounds_us, in seconds, as OpenMetrics'
  * canonical numbers (a float with a dot). */
@@ -197,154 +182,122 @@ ex_format ex_metrics_negotiate(const char *accept)
 
 /* ---- the writer ------------------------------------------------------ */
 
+/* The exposition being written: its text, and the format. */
 typedef struct {
-    apr_pool_t *pool;
-    char *data;
-    apr_size_t len, size;
+    ex_buf text;
     ex_format format;
-} out_t;
+} writer;
 
-static void put(out_t *o, const char *s, apr_size_t n)
+static void put(writer *w, const char *s)
 {
-    if (o->len + n + 1 > o->size) {
-        apr_size_t size = o->size * 2;
-        char *data;
-
-        while (size < o->len + n + 1) {
-            size *= 2;
-        }
-        data = apr_palloc(o->pool, size);
-        memcpy(data, o->data, o->len);
-        o->data = data;
-        o->size = size;
-    }
-    memcpy(o->data + o->len, s, n);
-    o->len += n;
-    o->data[o->len] = '\0';
+    ex_buf_puts(&w->text, s);
 }
 
-static void puts_(out_t *o, const char *s)
-{
-    put(o, s, strlen(s));
-}
-
-static void put_u64(out_t *o, apr_uint64_t n)
+static void put_u64(writer *w, apr_uint64_t n)
 {
     char buf[24];
 
-    put(o, buf, (apr_size_t)apr_snprintf(buf, sizeof(buf),
-                                         "%" APR_UINT64_T_FMT, n));
+    ex_buf_add(&w->text, buf,
+               (apr_size_t)apr_snprintf(buf, sizeof(buf),
+                                        "%" APR_UINT64_T_FMT, n));
 }
 
 /* Microseconds as seconds, exactly: a decimal fraction of six digits. */
-static void put_seconds(out_t *o, apr_uint64_t us)
+static void put_seconds(writer *w, apr_uint64_t us)
 {
     char buf[32];
 
-    put(o, buf, (apr_size_t)apr_snprintf(buf, sizeof(buf),
-                                         "%" APR_UINT64_T_FMT ".%06u",
-                                         us / 1000000,
-                                         (unsigned)(us % 1000000)));
+    ex_buf_add(&w->text, buf,
+               (apr_size_t)apr_snprintf(buf, sizeof(buf),
+                                        "%" APR_UINT64_T_FMT ".%06u",
+                                        us / 1000000,
+                                        (unsigned)(us % 1000000)));
 }
 
 /* HELP and TYPE (and UNIT, for OpenMetrics) of a family.  name is the
  * family's name without _total; a counter's samples add it. */
-static void family(out_t *o, const char *name, const char *type,
+static void family(writer *w, const char *name, const char *type,
                    const char *unit, const char *help)
 {
-    int suffix = o->format == EX_FORMAT_TEXT && strcmp(type, "counter") == 0;
+    int suffix = w->format == EX_FORMAT_TEXT && strcmp(type, "counter") == 0;
 
-    puts_(o, "# HELP ");
-    puts_(o, name);
-    puts_(o, suffix ? "_total " : " ");
-    puts_(o, help);
-    puts_(o, "\n# TYPE ");
-    puts_(o, name);
-    puts_(o, suffix ? "_total " : " ");
-    puts_(o, type);
-    puts_(o, "\n");
-    if (unit && o->format == EX_FORMAT_OPENMETRICS) {
-        puts_(o, "# UNIT ");
-        puts_(o, name);
-        puts_(o, " ");
-        puts_(o, unit);
-        puts_(o, "\n");
+    put(w, "# HELP ");
+    put(w, name);
+    put(w, suffix ? "_total " : " ");
+    put(w, help);
+    put(w, "\n# TYPE ");
+    put(w, name);
+    put(w, suffix ? "_total " : " ");
+    put(w, type);
+    put(w, "\n");
+    if (unit && w->format == EX_FORMAT_OPENMETRICS) {
+        put(w, "# UNIT ");
+        put(w, name);
+        put(w, " ");
+        put(w, unit);
+        put(w, "\n");
     }
 }
 
-/* A label value, escaped. */
-static void put_label_value(out_t *o, const char *v)
+/* A label value, escaped as both formats want: backslash, double quote
+ * and line feed as \\, \" and \n.  A configured name is a token,
+ * which has none of them, but a slot holds whatever the parent wrote. */
+static void put_label_value(writer *w, const char *v)
 {
     for (; *v; v++) {
         switch (*v) {
         case '\\':
-            puts_(o, "\\\\");
+            put(w, "\\\\");
             break;
         case '"':
-            puts_(o, "\\\"");
+            put(w, "\\\"");
             break;
         case '\n':
-            puts_(o, "\\n");
+            put(w, "\\n");
             break;
         default:
-            put(o, v, 1);
+            ex_buf_add(&w->text, v, 1);
         }
     }
 }
 
 /* One sample: name (with its suffix), up to two labels (NULL name: none),
  * value. */
-static void sample(out_t *o, const char *name, const char *l1,
+static void sample(writer *w, const char *name, const char *l1,
                    const char *v1, const char *l2, const char *v2,
                    apr_uint64_t value)
 {
-    puts_(o, name);
+    put(w, name);
     if (l1) {
-        puts_(o, "{");
-        puts_(o, l1);
-        puts_(o, "=\"");
-        put_label_value(o, v1);
-        puts_(o, "\"");
+        put(w, "{");
+        put(w, l1);
+        put(w, "=\"");
+        put_label_value(w, v1);
+        put(w, "\"");
         if (l2) {
-            puts_(o, ",");
-            puts_(o, l2);
-            puts_(o, "=\"");
-            put_label_value(o, v2);
-            puts_(o, "\"");
+            put(w, ",");
+            put(w, l2);
+            put(w, "=\"");
+            put_label_value(w, v2);
+            put(w, "\"");
         }
-        puts_(o, "}");
+        put(w, "}");
     }
-    puts_(o, " ");
-    put_u64(o, value);
-    puts_(o, "\n");
-}
-
-const char *ex_label_escape(apr_pool_t *p, const char *value)
-{
-    out_t o;
-
-    if (strpbrk(value, "\\\"\n") == NULL) {
-        return value;
-    }
-    o.pool = p;
-    o.size = strlen(value) * 2 + 1;
-    o.data = apr_palloc(p, o.size);
-    o.len = 0;
-    o.data[0] = '\0';
-    put_label_value(&o, value);
-    return o.data;
+    put(w, " ");
+    put_u64(w, value);
+    put(w, "\n");
 }
 
 const char *ex_metrics_render(apr_pool_t *p, const ex_snapshot *s,
                               ex_format format, apr_size_t *len)
 {
     static const struct {
-        const char *label;
+        ex_outcome outcome;
         apr_size_t offset;
     } outcomes[] = {
-        { "met", offsetof(ex_counters, met) },
-        { "ignored", offsetof(ex_counters, ignored) },
-        { "rejected", offsetof(ex_counters, rejected) },
+        { EX_MET, offsetof(ex_counters, met) },
+        { EX_IGNORED, offsetof(ex_counters, ignored) },
+        { EX_REJECTED, offsetof(ex_counters, rejected) },
     };
     static const struct {
         const char *name;
@@ -365,34 +318,29 @@ const char *ex_metrics_render(apr_pool_t *p, const ex_snapshot *s,
     };
     const ex_counters *c = &s->counts;
     const char *other = OTHER_NAME;
-    out_t o;
+    writer w;
     int i, k;
 
-    o.pool = p;
-    o.size = 8192;
-    o.data = apr_palloc(p, o.size);
-    o.len = 0;
-    o.format = format;
+    ex_buf_init(&w.text, p, 8192);
+    w.format = format;
 
-#define AT(base, off) \
-    (*(const apr_uint64_t *)(const void *)((const char *)(base) + (off)))
-
-    family(&o, "apache_expect_requests", "counter", NULL,
+    family(&w, "apache_expect_requests", "counter", NULL,
            "Requests with an Expect field that mod_expect judged, by "
            "outcome (EXPECT_STATUS).");
     for (i = 0; i < (int)(sizeof(outcomes) / sizeof(outcomes[0])); i++) {
-        sample(&o, "apache_expect_requests_total", "outcome",
-               outcomes[i].label, NULL, NULL, AT(c, outcomes[i].offset));
+        sample(&w, "apache_expect_requests_total", "outcome",
+               ex_outcome_name(outcomes[i].outcome), NULL, NULL,
+               ex_counter_at(c, outcomes[i].offset));
     }
     for (i = 0; i < (int)(sizeof(single) / sizeof(single[0])); i++) {
-        family(&o, single[i].name, "counter", NULL, single[i].help);
-        puts_(&o, single[i].name);
-        puts_(&o, "_total ");
-        put_u64(&o, AT(c, single[i].offset));
-        puts_(&o, "\n");
+        family(&w, single[i].name, "counter", NULL, single[i].help);
+        put(&w, single[i].name);
+        put(&w, "_total ");
+        put_u64(&w, ex_counter_at(c, single[i].offset));
+        put(&w, "\n");
     }
 
-    family(&o, "apache_expect_members", "counter", NULL,
+    family(&w, "apache_expect_members", "counter", NULL,
            "Members of judged Expect fields, by name: each name the server "
            "configuration lists in ExpectAllow, 100-continue, and the rest "
            "together.");
@@ -402,24 +350,25 @@ const char *ex_metrics_render(apr_pool_t *p, const ex_snapshot *s,
         }
     }
     for (i = 0; i < s->nnames; i++) {
-        sample(&o, "apache_expect_members_total", "name", s->names[i].name,
+        sample(&w, "apache_expect_members_total", "name", s->names[i].name,
                NULL, NULL, s->names[i].count);
     }
-    sample(&o, "apache_expect_members_total", "name", other, NULL, NULL,
+    sample(&w, "apache_expect_members_total", "name", other, NULL, NULL,
            c->other_names);
 
-    family(&o, "apache_expect_continue", "counter", NULL,
+    family(&w, "apache_expect_continue", "counter", NULL,
            "What became of each met 100-continue on a request with a body "
            "(EXPECT_CONTINUE), by protocol.");
-    for (i = 0; i < ex_cont_nfields; i++) {
+    for (i = 0; i < EX_CONT_OUTCOMES; i++) {
         for (k = 0; k < EX_CONT_PROTOS; k++) {
-            sample(&o, "apache_expect_continue_total", "outcome",
+            sample(&w, "apache_expect_continue_total", "outcome",
                    ex_cont_fields[i].label, "protocol", protocols[k],
-                   AT(&c->cont[k], ex_cont_fields[i].offset));
+                   ex_counter_at(&c->cont[k],
+                                 ex_cont_fields[i].offset));
         }
     }
 
-    family(&o, "apache_expect_continue_delay_seconds", "histogram",
+    family(&w, "apache_expect_continue_delay_seconds", "histogram",
            "seconds", "Time from the end of the request head to the interim "
            "100, for each 100-continue whose 100 went out, by protocol.");
     for (k = 0; k < EX_CONT_PROTOS; k++) {
@@ -427,25 +376,23 @@ const char *ex_metrics_render(apr_pool_t *p, const ex_snapshot *s,
 
         for (i = 0; i <= EX_DELAY_BUCKETS; i++) {
             cumulative += c->cont[k].delay_in[i];
-            sample(&o, "apache_expect_continue_delay_seconds_bucket",
+            sample(&w, "apache_expect_continue_delay_seconds_bucket",
                    "protocol", protocols[k], "le",
                    i < EX_DELAY_BUCKETS ? delay_le[i] : "+Inf", cumulative);
         }
-        puts_(&o, "apache_expect_continue_delay_seconds_sum{protocol=\"");
-        puts_(&o, protocols[k]);
-        puts_(&o, "\"} ");
-        put_seconds(&o, c->cont[k].delay_us);
-        puts_(&o, "\n");
+        put(&w, "apache_expect_continue_delay_seconds_sum{protocol=\"");
+        put(&w, protocols[k]);
+        put(&w, "\"} ");
+        put_seconds(&w, c->cont[k].delay_us);
+        put(&w, "\n");
         /* The count is the +Inf bucket, as both formats require, read
          * from the same snapshot. */
-        sample(&o, "apache_expect_continue_delay_seconds_count", "protocol",
+        sample(&w, "apache_expect_continue_delay_seconds_count", "protocol",
                protocols[k], NULL, NULL, cumulative);
     }
-#undef AT
-
     if (format == EX_FORMAT_OPENMETRICS) {
-        puts_(&o, "# EOF\n");
+        put(&w, "# EOF\n");
     }
-    *len = o.len;
-    return o.data;
+    *len = w.text.len;
+    return w.text.data;
 }

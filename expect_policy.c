@@ -3,28 +3,30 @@
 
 #include <apr_strings.h>
 
-#include "expect.h"
+#include "expect_policy.h"
 
-/* The names are lower case: the exact "100-continue" is one of them when
- * it is the same bytes. */
-static int allowed(const apr_array_header_t *allow, const ex_field *field,
-                   const ex_member *m)
+/* A set of members is one bit each of an apr_uint64_t. */
+typedef char ex_members_fit_a_set[EX_MAX_MEMBERS <= 64 ? 1 : -1];
+
+const char *ex_outcome_name(ex_outcome outcome)
+{
+    static const char *const names[] = { "met", "ignored", "rejected" };
+
+    return names[outcome];
+}
+
+static int allowed(const apr_array_header_t *allow, const ex_member *m)
 {
     const char **names = (const char **)allow->elts;
     int i;
 
     for (i = 0; i < allow->nelts; i++) {
-        if (field->only_100 ? strcmp(names[i], "100-continue") == 0
-                            : ex_member_is(m, names[i])) {
+        if (ex_member_is(m, names[i])) {
             return 1;
         }
     }
     return 0;
 }
-
-/* A field that parses has at most EX_MAX_MEMBERS members, and a set of
- * them is one bit each of an apr_uint64_t. */
-typedef char ex_members_fit_a_set[EX_MAX_MEMBERS <= 64 ? 1 : -1];
 
 static apr_uint64_t refused_set(const ex_decision *d)
 {
@@ -81,30 +83,23 @@ void ex_decide(apr_pool_t *p, const ex_field *field,
 
     d->outcome = EX_MET;
     d->malformed = field->error != NULL;
-    d->expect_100 = 0;
     d->refused = &no_refused;
-    d->kept = NULL;
 
     if (d->malformed) {
         /* Nothing of a field that does not parse can be trusted. */
         d->outcome = policy == EX_POLICY_LENIENT ? EX_IGNORED : EX_REJECTED;
         return;
     }
-
     for (i = 0; i < field->members->nelts; i++) {
         const ex_member *m = &members[i];
-        int is_100 = field->only_100 || ex_member_is(m, "100-continue");
 
-        if (is_100 && !http11) {
+        if (!http11 && ex_member_is(m, "100-continue")) {
             /* RFC 9110 section 10.1.1: a server that receives a
              * 100-continue expectation in an HTTP/1.0 request MUST ignore
              * that expectation.  It is neither met nor refused. */
             continue;
         }
-        if (allowed(allow, field, m)) {
-            d->expect_100 |= is_100;
-        }
-        else {
+        if (!allowed(allow, m)) {
             if (refused == NULL) {
                 refused = apr_array_make(p, 1, sizeof(int));
                 d->refused = refused;
@@ -112,19 +107,9 @@ void ex_decide(apr_pool_t *p, const ex_field *field,
             *(int *)apr_array_push(refused) = i;
         }
     }
-
-    if (d->refused->nelts == 0) {
-        return;
+    if (d->refused->nelts > 0) {
+        d->outcome = policy == EX_POLICY_LENIENT ? EX_IGNORED : EX_REJECTED;
     }
-    if (policy != EX_POLICY_LENIENT) {
-        d->outcome = EX_REJECTED;
-        return;
-    }
-
-    /* Lenient: the rest of the server sees only the members kept, joined
-     * as a list again. */
-    d->outcome = EX_IGNORED;
-    d->kept = ex_join(p, field, refused_set(d));
 }
 
 int ex_chain_add(ex_chain *ch, const ex_decision *d)

@@ -1,7 +1,6 @@
-/* mod_expect's counters as others read them: mod_status's table and
- * ?auto lines, and the expect-metrics handler's Prometheus exposition.
- * Both render one snapshot of the shared counters (ex_counters_snapshot);
- * nothing here runs on the request path of other requests.
+/* The counters as others read them: mod_status's table and ?auto lines,
+ * and the expect-metrics handler's Prometheus exposition.  Both render one
+ * snapshot of the shared counters (ex_counters_snapshot()).
  */
 #include <stddef.h>
 
@@ -15,12 +14,8 @@
 #include "apr_optional_hooks.h"
 #include "apr_strings.h"
 
-#include "expect.h"
-#include "mod_expect_status.h"
-
-/* Where mod_expect.c keeps the pointer to the shared counters (NULL
- * until post_config has them, or when shared memory could not be had). */
-static ex_counters **shared;
+#include "expect_metrics.h"
+#include "mod_expect_private.h"
 
 /* What became of the 100-continues met: a line for both protocols, then
  * one each for HTTP/1.x and HTTP/2. */
@@ -29,19 +24,19 @@ static void status_continue(request_rec *r, int flags, const ex_snapshot *s)
     static const char *const proto[] = { "H1", "H2" };
     static const char *const proto_text[] = { "HTTP/1.x", "HTTP/2" };
     static const ex_cont_field delay = {
-        NULL, "ExpectContinueDelayUs", "100-continue: microseconds from "
+        NULL, NULL, "ExpectContinueDelayUs", "100-continue: microseconds from "
         "the end of the head to the 100, summed over those sent",
         offsetof(ex_continue_counts, delay_us)
     };
     int i, k;
 
-    for (i = 0; i <= ex_cont_nfields; i++) {
-        const ex_cont_field *field = i < ex_cont_nfields ? &ex_cont_fields[i]
-                                                         : &delay;
+    for (i = 0; i <= EX_CONT_OUTCOMES; i++) {
+        const ex_cont_field *field = i < EX_CONT_OUTCOMES
+                                     ? &ex_cont_fields[i] : &delay;
         apr_uint64_t n[EX_CONT_PROTOS];
 
         for (k = 0; k < EX_CONT_PROTOS; k++) {
-            n[k] = EX_CONT_COUNT(&s->counts.cont[k], field->offset);
+            n[k] = ex_counter_at(&s->counts.cont[k], field->offset);
         }
         if (flags & AP_STATUS_SHORT) {
             ap_rprintf(r, "%s: %" APR_UINT64_T_FMT "\n", field->key,
@@ -91,18 +86,17 @@ static int expect_status_hook(request_rec *r, int flags)
     ex_snapshot *s;
     int i;
 
-    if (*shared == NULL) {
+    if (expect_counters == NULL) {
         return OK;
     }
     s = apr_palloc(r->pool, sizeof(*s));
-    ex_counters_snapshot(*shared, s);
+    ex_counters_snapshot(expect_counters, s);
     if (!(flags & AP_STATUS_SHORT)) {
         ap_rputs("<hr />\n<h2>mod_expect</h2>\n<table>\n", r);
     }
     status_continue(r, flags, s);
     for (i = 0; i < (int)(sizeof(fields) / sizeof(fields[0])); i++) {
-        apr_uint64_t n = *(const apr_uint64_t *)(const void *)
-                         ((const char *)&s->counts + fields[i].offset);
+        apr_uint64_t n = ex_counter_at(&s->counts, fields[i].offset);
 
         if (flags & AP_STATUS_SHORT) {
             ap_rprintf(r, "%s: %" APR_UINT64_T_FMT "\n", fields[i].key, n);
@@ -142,26 +136,30 @@ static int expect_status_hook(request_rec *r, int flags)
 /* SetHandler expect-metrics: the counters for Prometheus, in the format
  * the scraper's Accept asks for.  Access is the admin's to control, as for
  * server-status. */
-#if defined(__GNUC__)
-__attribute__((noinline))
-#endif
-static int metrics_response(request_rec *r)
+static int expect_metrics_handler(request_rec *r)
 {
     ex_snapshot *s;
     ex_format format;
     const char *body;
     apr_size_t len;
 
+    /* Every request of the server passes here.  The first byte first:
+     * glibc's strcmp() costs some 140 instructions a call here, about a
+     * tenth of what the module adds to a GET (docs/performance.md). */
+    if (r->handler == NULL || r->handler[0] != 'e'
+        || strcmp(r->handler, "expect-metrics") != 0) {
+        return DECLINED;
+    }
     /* The Allow field of a 405: GET (and HEAD). */
     ap_allow_standard_methods(r, REPLACE_ALLOW, M_GET, -1);
     if (r->method_number != M_GET) {
         return HTTP_METHOD_NOT_ALLOWED;
     }
-    if (*shared == NULL) {
+    if (expect_counters == NULL) {
         return HTTP_SERVICE_UNAVAILABLE;
     }
     s = apr_palloc(r->pool, sizeof(*s));
-    ex_counters_snapshot(*shared, s);
+    ex_counters_snapshot(expect_counters, s);
     format = ex_metrics_negotiate(apr_table_get(r->headers_in, "Accept"));
     body = ex_metrics_render(r->pool, s, format, &len);
     ap_set_content_type(r, ex_metrics_type(format));
@@ -174,20 +172,9 @@ static int metrics_response(request_rec *r)
     return OK;
 }
 
-/* Every request of the server passes here: most leave at the first byte
- * of their handler's name, without the frame of the response. */
-static int expect_metrics_handler(request_rec *r)
+void expect_status_register_hooks(apr_pool_t *p)
 {
-    if (r->handler == NULL || r->handler[0] != 'e'
-        || strcmp(r->handler, "expect-metrics") != 0) {
-        return DECLINED;
-    }
-    return metrics_response(r);
-}
-
-void mod_expect_status_register(ex_counters **counters)
-{
-    shared = counters;
+    (void)p;
     ap_hook_handler(expect_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
     /* Without mod_status loaded, nothing calls it. */
     APR_OPTIONAL_HOOK(ap, status_hook, expect_status_hook, NULL, NULL,

@@ -47,11 +47,11 @@ $(FLOOR): bench/mod_floor.c
 
 # The parser alone, over APR, built as the unit tests build it but with
 # optimisation.
-bench/parse_bench: bench/parse_bench.c expect_field.c expect_scan.c expect.h
+bench/parse_bench: bench/parse_bench.c $(PURE) $(PURE:.c=.h)
 	@$(call need,gcc libapr1-dev pkg-config)
 	$(CC) -std=gnu99 -O2 -g -Wall -Wextra -Werror -I. \
 	    $$(pkg-config --cflags apr-1) -o $@ bench/parse_bench.c \
-	    expect_field.c expect_scan.c $$(pkg-config --libs apr-1)
+	    $(PURE) $$(pkg-config --libs apr-1)
 
 bench-clean:
 	rm -rf bench/continue.png bench/continue-sample.log

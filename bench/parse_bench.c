@@ -17,7 +17,8 @@
 #include <apr_pools.h>
 #include <apr_strings.h>
 
-#include "expect.h"
+#include "expect_field.h"
+#include "expect_policy.h"
 
 typedef struct {
     const char *name;

@@ -20,7 +20,7 @@ plan tests => 69;
 my @FIXED = qw(ExpectRequests ExpectMet ExpectRejected ExpectIgnored
                ExpectContinue ExpectMalformed ExpectWouldReject
                ExpectUnjudged);
-my $SLOTS = 64;                 # EX_NAMES_MAX in expect.h
+my $SLOTS = 64;                 # EX_NAMES_MAX in expect_counters.h
 my $LONG = 'x-status-long-' . join('', map { $_ % 10 } 0 .. 69);
 my $conf_dir = Apache::Test::vars('t_conf');
 my $logs = Apache::Test::vars('t_logs');

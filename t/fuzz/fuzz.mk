@@ -33,7 +33,7 @@ fuzz-build: $(FUZZ_BINS)
 # pool_shim.h goes into every file so that ASan sees each pool allocation
 # on its own (see there).
 t/fuzz/fuzz_%: t/fuzz/fuzz_%.c t/fuzz/pool_shim.c t/fuzz/pool_shim.h \
-               $(PURE) expect.h
+               $(PURE) $(PURE:.c=.h)
 	@$(call need,$(DEBS_FUZZ))
 	$(FUZZ_CC) -g -O1 -Wall -Wextra -Werror -fsanitize=fuzzer $(SAN_FLAGS) \
 	    -I. -It/fuzz -include t/fuzz/pool_shim.h \
@@ -74,7 +74,7 @@ fuzz: $(FUZZ_BINS)
 # (the suite destroys its pools and calls apr_terminate: what is left is a
 # real leak).  When a test fails, run_unit exits without a leak check (see
 # t/unit/main.c): the failure shows alone.
-t/unit/run_unit_asan: $(wildcard t/unit/*.c t/unit/*.h) $(PURE) expect.h
+t/unit/run_unit_asan: $(wildcard t/unit/*.c t/unit/*.h) $(PURE) $(PURE:.c=.h)
 	@$(call need,$(DEBS_UNIT) $(DEBS_SAN) valgrind)
 	$(CC) -std=gnu99 -Wall -Wextra -Werror -g -O1 $(SAN_FLAGS) -I. \
 	    $$(pkg-config --cflags apr-1 check) -o $@ \

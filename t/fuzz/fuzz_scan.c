@@ -39,7 +39,8 @@
 #include <apr_general.h>
 #include <apr_pools.h>
 
-#include "expect.h"
+#include "expect_field.h"
+#include "expect_scan.h"
 
 static apr_pool_t *root;
 
@@ -164,7 +165,7 @@ static void feed(ex_scan_t *sc, const setup *st, apr_pool_t *p,
     r->done = sc->done;
     r->fields = sc->fields;
     r->value = (char *)ex_scan_value(sc);
-    r->value_len = r->value ? sc->value_len : 0;
+    r->value_len = r->value ? sc->value.len : 0;
     r->pending = sc->hold_len;
 }
 
@@ -241,7 +242,7 @@ static void feed_filter(ex_scan_t *sc, const setup *st, apr_pool_t *p,
     r->done = scanning ? sc->done : gone;
     r->fields = sc->fields;
     r->value = (char *)ex_scan_value(sc);
-    r->value_len = r->value ? sc->value_len : 0;
+    r->value_len = r->value ? sc->value.len : 0;
     r->pending = sc->hold_len;
 }
 

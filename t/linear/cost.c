@@ -42,7 +42,9 @@
 
 #include <valgrind/callgrind.h>
 
-#include "expect.h"
+#include "expect_field.h"
+#include "expect_policy.h"
+#include "expect_scan.h"
 #include "t/unit/linear_shapes.h"
 
 #define SIZES 4                 /* 1, 2, 4 and 8 KB */
@@ -107,6 +109,7 @@ static void run_decide(apr_pool_t *p, const char *data, apr_size_t len,
                        apr_size_t piece, outcome *o)
 {
     apr_array_header_t *allow = apr_array_make(p, 1, sizeof(char *));
+    ex_chain ch = { EX_MET, 0, 0 };
     ex_decision d;
     ex_field f;
 
@@ -115,7 +118,9 @@ static void run_decide(apr_pool_t *p, const char *data, apr_size_t len,
     o->rv = ex_parse(p, data, len, &f);
     o->members = f.members->nelts;
     ex_decide(p, &f, allow, EX_POLICY_LENIENT, 1, &d);
-    o->scanned = d.outcome == EX_IGNORED && d.kept != NULL;
+    ex_chain_add(&ch, &d);
+    o->scanned = d.outcome == EX_IGNORED
+                 && ex_join(p, &f, ch.dropped) != NULL;
 }
 
 /* A header block given in pieces of piece bytes (0: whole), with limits

@@ -12,7 +12,7 @@
 #include <apr_thread_proc.h>
 #include <apr_time.h>
 
-#include "expect.h"
+#include "expect_counters.h"
 #include "unit.h"
 
 static apr_pool_t *pool;
@@ -347,6 +347,96 @@ START_TEST(the_first_unjudged_request_is_told_once_across_processes)
     ck_assert_uint_eq(shared->unjudged, PROCS);
     ck_assert_int_eq(ex_counters_first_unjudged(shared), 0);
     apr_shm_destroy(shm);
+}
+END_TEST
+
+/* Processes that count into the same counters at once, as httpd's
+ * children do, lose nothing, whichever atomics the build has: with the
+ * lock (make unit's second build), a lock of one process only would lose
+ * adds here. */
+#define PROC_ROUNDS 20000
+
+START_TEST(processes_counting_at_once_lose_nothing)
+{
+    apr_shm_t *shm;
+    ex_counters *shared;
+    volatile apr_uint32_t *go;
+    pid_t pids[PROCS];
+    int i;
+
+    ck_assert_int_eq(apr_shm_create(&shm, sizeof(ex_counters) + 8, NULL,
+                                    pool), APR_SUCCESS);
+    shared = apr_shm_baseaddr_get(shm);
+    ex_counters_init(shared);
+    go = (volatile apr_uint32_t *)((char *)shared + sizeof(ex_counters));
+    *go = 0;
+    for (i = 0; i < PROCS; i++) {
+        pids[i] = fork();
+        ck_assert_int_ge(pids[i], 0);
+        if (pids[i] == 0) {
+            int n, tries = 0;
+
+            while (apr_atomic_read32(go) == 0 && ++tries < 5000) {
+                apr_sleep(1000);
+            }
+            for (n = 0; n < PROC_ROUNDS; n++) {
+                ex_count_unjudged(shared);
+                ex_count_continue(shared, n & 1, EX_CONT_SENT, 3);
+            }
+            _exit(0);
+        }
+    }
+    apr_atomic_set32(go, 1);
+    for (i = 0; i < PROCS; i++) {
+        int status;
+
+        ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    ck_assert_uint_eq(shared->unjudged, PROCS * PROC_ROUNDS);
+    ck_assert_uint_eq(shared->cont[0].sent + shared->cont[1].sent,
+                      PROCS * PROC_ROUNDS);
+    ck_assert_uint_eq(shared->cont[0].delay_us + shared->cont[1].delay_us,
+                      3 * PROCS * PROC_ROUNDS);
+    apr_shm_destroy(shm);
+}
+END_TEST
+
+/* Where the counters take a lock, a process that died holding it (killed
+ * between two instructions of an add) stops nobody: a waiter finds its
+ * holder gone and takes over.  (With lock-free atomics the lock word is
+ * never looked at.) */
+START_TEST(a_process_that_died_holding_the_lock_stops_nobody)
+{
+    pid_t dead = fork();
+    int status;
+
+    ck_assert_int_ge(dead, 0);
+    if (dead == 0) {
+        _exit(0);
+    }
+    ck_assert_int_eq(waitpid(dead, &status, 0), dead);
+    counters.lock = (apr_uint32_t)dead;
+    ex_count_unjudged(&counters);
+    ex_count_unjudged(&counters);
+    ck_assert_uint_eq(counters.unjudged, 2);
+    if (strcmp(ex_counters_atomics(), "locked") == 0) {
+        ck_assert_uint_eq(counters.lock, 0);
+    }
+}
+END_TEST
+
+/* The shared memory's layout is the same on every ABI (i386 aligns a
+ * 64-bit member to 4 bytes: without _Alignas, slot 1's count would sit at
+ * 4 mod 8): make cross runs this on arm64, armhf, i386 and s390x. */
+START_TEST(the_layout_is_the_same_on_every_abi)
+{
+    ck_assert_uint_eq(sizeof(ex_name_slot), 80);
+    ck_assert_uint_eq(offsetof(ex_counters, cont), 72);
+    ck_assert_uint_eq(offsetof(ex_counters, unjudged_told), 440);
+    ck_assert_uint_eq(offsetof(ex_counters, names), 448);
+    ck_assert_uint_eq(sizeof(ex_counters), 448 + EX_NAMES_MAX * 80);
+    ck_assert_uint_eq(offsetof(ex_counters, names[1].count) % 8, 0);
 }
 END_TEST
 
@@ -694,15 +784,42 @@ START_TEST(an_undecided_outcome_counts_nothing)
 }
 END_TEST
 
-START_TEST(continue_outcomes_have_their_log_names)
+/* Each outcome's row: the names it has in the log, the exposition and
+ * mod_status, and the counter it is counted in. */
+START_TEST(continue_outcomes_have_their_names_and_counters)
 {
-    ck_assert_ptr_null(ex_cont_name(EX_CONT_NONE));
-    ck_assert_str_eq(ex_cont_name(EX_CONT_SENT), "sent");
-    ck_assert_str_eq(ex_cont_name(EX_CONT_SKIPPED), "skipped");
-    ck_assert_str_eq(ex_cont_name(EX_CONT_EARLY), "early-body");
-    ck_assert_str_eq(ex_cont_name(EX_CONT_ABANDONED), "abandoned");
-    ck_assert_str_eq(ex_cont_name(EX_CONT_UNKNOWN), "unknown");
-    ck_assert_ptr_null(ex_cont_name((ex_cont_outcome)6));
+    static const struct {
+        ex_cont_outcome outcome;
+        const char *name, *label, *key;
+        apr_size_t offset;
+    } want[] = {
+        { EX_CONT_SENT, "sent", "sent", "ExpectContinueSent",
+          offsetof(ex_continue_counts, sent) },
+        { EX_CONT_SKIPPED, "skipped", "skipped", "ExpectContinueSkipped",
+          offsetof(ex_continue_counts, skipped) },
+        { EX_CONT_EARLY, "early-body", "early_body",
+          "ExpectContinueEarlyBody", offsetof(ex_continue_counts, early_body) },
+        { EX_CONT_ABANDONED, "abandoned", "abandoned",
+          "ExpectContinueAbandoned", offsetof(ex_continue_counts, abandoned) },
+        { EX_CONT_UNKNOWN, "unknown", "unknown", "ExpectContinueUnknown",
+          offsetof(ex_continue_counts, unknown) },
+    };
+    int i;
+
+    ck_assert_int_eq(sizeof(want) / sizeof(want[0]), EX_CONT_OUTCOMES);
+    for (i = 0; i < EX_CONT_OUTCOMES; i++) {
+        const ex_cont_field *f = ex_cont_field_of(want[i].outcome);
+
+        ck_assert_ptr_eq(f, &ex_cont_fields[i]);
+        ck_assert_str_eq(f->name, want[i].name);
+        ck_assert_str_eq(f->label, want[i].label);
+        ck_assert_str_eq(f->key, want[i].key);
+        ck_assert_uint_eq(f->offset, want[i].offset);
+        /* and ex_count_continue() counts it there */
+        ex_counters_init(&counters);
+        ex_count_continue(&counters, 1, want[i].outcome, 0);
+        ck_assert_uint_eq(ex_counter_at(&counters.cont[1], f->offset), 1);
+    }
 }
 END_TEST
 
@@ -860,6 +977,9 @@ TCase *counters_tcase(void)
     tcase_add_test(tc, unjudged_requests_are_counted);
     tcase_add_test(tc, the_first_unjudged_request_is_told_once);
     tcase_add_test(tc, the_first_unjudged_request_is_told_once_across_processes);
+    tcase_add_test(tc, processes_counting_at_once_lose_nothing);
+    tcase_add_test(tc, a_process_that_died_holding_the_lock_stops_nobody);
+    tcase_add_test(tc, the_layout_is_the_same_on_every_abi);
     tcase_add_test(tc, each_outcome_is_counted);
     tcase_add_test(tc, only_lenient_drops_are_would_reject);
     tcase_add_test(tc, malformed_fields_count_once_and_name_nothing);
@@ -869,7 +989,7 @@ TCase *counters_tcase(void)
     tcase_add_test(tc, rewriting_slots_never_counts_a_name_half_written);
     tcase_add_test(tc, continue_outcomes_count_by_protocol);
     tcase_add_test(tc, an_undecided_outcome_counts_nothing);
-    tcase_add_test(tc, continue_outcomes_have_their_log_names);
+    tcase_add_test(tc, continue_outcomes_have_their_names_and_counters);
     tcase_add_test(tc, concurrent_continue_counting_loses_nothing);
     tcase_add_test(tc, a_delay_counts_in_the_first_bucket_not_below_it);
     tcase_add_test(tc, a_sent_100_counts_its_delay_in_a_bucket_of_its_protocol);

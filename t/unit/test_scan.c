@@ -12,7 +12,7 @@
 #include <apr_pools.h>
 #include <apr_strings.h>
 
-#include "expect.h"
+#include "expect_scan.h"
 #include "unit.h"
 
 static apr_pool_t *pool;
@@ -457,8 +457,8 @@ END_TEST
 /* The line nearly every client sends, "Expect: 100-continue" with CRLF,
  * is taken without the general walk when it comes whole (expect_scan.c's
  * take_common()): what follows it must find the state the walk leaves,
- * and a value that is the shortcut's own string is copied, never written
- * to, when a fold or another line adds to it. */
+ * and a value that is the constant's own is copied, never written to,
+ * when a fold or another line adds to it. */
 START_TEST(common_expect_line_leaves_the_state_of_any_other)
 {
     static const pass_case fold = {
