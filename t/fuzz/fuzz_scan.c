@@ -511,10 +511,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     /* The value is bounded by the limit, and has no NUL; so is the number
-     * of Expect lines (each after the first adds ", "). */
+     * of Expect lines (each after the first adds ", "), but for one that
+     * has begun and not yet ended, at the end of a head not yet done: it
+     * is counted, its value not yet added. */
     if (w.error < 0) {
         CHECK(w.value_len <= st.field_max);
-        CHECK(w.fields <= 1 + (int)st.field_max / 2);
+        CHECK(w.fields <= 1 + (int)st.field_max / 2 + !w.done);
     }
     CHECK(w.value_len <= (apr_size_t)w.fields * (st.field_max + 2));
     if (w.value) {

@@ -1244,6 +1244,37 @@ START_TEST(folded_field_longer_than_field_max_is_too_long)
 }
 END_TEST
 
+/* An Expect line is counted when it begins: a head cut off inside one
+ * (the fuzzer's find) has one field more than the merged value accounts
+ * for, and the limit holds it when its end comes. */
+START_TEST(an_expect_line_begun_counts_before_its_value)
+{
+    static const char head[] = "GET / HTTP/1.1\r\n"
+        "Expect:\r\nExpect:\r\nExpect:\r\nExpect:\r\nExpect:\r\n"
+        "Expect:";
+    ex_scan_t sc;
+    ex_scan_act act;
+    apr_size_t off = 0, n;
+
+    sc.line_max = 10;
+    sc.field_max = 8;
+    sc.fields_max = DEFAULT_FIELDS_MAX;
+    sc.strict = 1;
+    ex_scan_init(&sc, pool);
+    while (off < sizeof(head) - 1) {
+        n = ex_scan(&sc, head + off, sizeof(head) - 1 - off, &act);
+        ck_assert_int_ne(act, EX_SCAN_ERROR);
+        off += n;
+    }
+    ck_assert_int_eq(sc.done, 0);
+    ck_assert_int_eq(sc.fields, 6);
+    ck_assert_str_eq(ex_scan_value(&sc), ", , , , ");
+    n = ex_scan(&sc, "\r\n", 2, &act);
+    ck_assert_int_eq(act, EX_SCAN_ERROR);
+    ck_assert_int_eq(sc.status, EX_SCAN_TOO_LONG);
+}
+END_TEST
+
 START_TEST(more_expect_lines_than_fields_max_is_an_error)
 {
     static const error_case c = {
@@ -1492,6 +1523,7 @@ TCase *scan_tcase(void)
         cr_vt_ff_in_an_expect_value_are_malformed_even_when_not_strict);
     tcase_add_test(tc, expect_line_longer_than_line_max_is_too_long);
     tcase_add_test(tc, folded_field_longer_than_field_max_is_too_long);
+    tcase_add_test(tc, an_expect_line_begun_counts_before_its_value);
     tcase_add_test(tc, more_expect_lines_than_fields_max_is_an_error);
     tcase_add_test(tc, whitespace_only_fold_of_an_expect_line_is_malformed);
     return tc;
