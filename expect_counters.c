@@ -360,12 +360,17 @@ int ex_counters_first_unjudged(ex_counters *c)
                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 
+apr_size_t ex_outcome_offset(ex_outcome outcome)
+{
+    return outcome == EX_MET ? offsetof(ex_counters, met)
+           : outcome == EX_REJECTED ? offsetof(ex_counters, rejected)
+           : offsetof(ex_counters, ignored);
+}
+
 static volatile apr_uint64_t *outcome_counter(ex_counters *c,
                                               ex_outcome outcome)
 {
-    return outcome == EX_MET ? &c->met
-           : outcome == EX_REJECTED ? &c->rejected
-           : &c->ignored;
+    return counter(c, ex_outcome_offset(outcome));
 }
 
 /* What lenient dropped that strict would have refused. */

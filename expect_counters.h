@@ -99,6 +99,9 @@ typedef struct {
     ex_name_slot names[EX_NAMES_MAX];
 } ex_counters;
 
+/** The offset in ex_counters of the requests counted with the outcome. */
+apr_size_t ex_outcome_offset(ex_outcome outcome);
+
 /** Zero the counters (before any other process or thread can see them). */
 void ex_counters_init(ex_counters *c);
 

@@ -291,14 +291,8 @@ static void sample(writer *w, const char *name, const char *l1,
 const char *ex_metrics_render(apr_pool_t *p, const ex_snapshot *s,
                               ex_format format, apr_size_t *len)
 {
-    static const struct {
-        ex_outcome outcome;
-        apr_size_t offset;
-    } outcomes[] = {
-        { EX_MET, offsetof(ex_counters, met) },
-        { EX_IGNORED, offsetof(ex_counters, ignored) },
-        { EX_REJECTED, offsetof(ex_counters, rejected) },
-    };
+    static const ex_outcome outcomes[] = { EX_MET, EX_IGNORED,
+                                           EX_REJECTED };
     static const struct {
         const char *name;
         const char *help;
@@ -329,8 +323,8 @@ const char *ex_metrics_render(apr_pool_t *p, const ex_snapshot *s,
            "outcome (EXPECT_STATUS).");
     for (i = 0; i < (int)(sizeof(outcomes) / sizeof(outcomes[0])); i++) {
         sample(&w, "apache_expect_requests_total", "outcome",
-               ex_outcome_name(outcomes[i].outcome), NULL, NULL,
-               ex_counter_at(c, outcomes[i].offset));
+               ex_outcome_name(outcomes[i]), NULL, NULL,
+               ex_counter_at(c, ex_outcome_offset(outcomes[i])));
     }
     for (i = 0; i < (int)(sizeof(single) / sizeof(single[0])); i++) {
         family(&w, single[i].name, "counter", NULL, single[i].help);
