@@ -19,6 +19,7 @@
 
 #include "expect_field.h"
 #include "expect_policy.h"
+#include "expect_scan.h"
 
 typedef struct {
     const char *name;
