@@ -21,15 +21,13 @@
  * parent has reset it.  It takes a restart that drops a name, with a
  * member of that name being counted at that very instant.
  */
-#include <errno.h>
-#include <signal.h>
 #include <stddef.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_thread_proc.h>
+#include <apr_time.h>
 
 #include "expect_counters.h"
 
@@ -59,7 +57,7 @@ _Static_assert(offsetof(ex_counters, names) % 8 == 0,
 _Static_assert(sizeof(ex_name_slot) % 8 == 0,
                "every name slot's count is 8-byte aligned");
 _Static_assert(offsetof(ex_counters, unjudged_told) % 8 == 0
-               && offsetof(ex_counters, cont) % 8 == 0
+               && offsetof(ex_counters, by_proto) % 8 == 0
                && sizeof(ex_continue_counts) % 8 == 0,
                "the counters before unjudged_told are an array of them");
 _Static_assert(_Alignof(ex_counters) >= 8,
@@ -74,8 +72,7 @@ _Static_assert(_Alignof(ex_counters) >= 8,
 /* How often ex_counted_name() looks again at a slot being written. */
 #define READ_TRIES 1000
 
-/* How many times a waiter tries the lock before it asks whether its holder
- * is still alive. */
+/* How many times a waiter tries the lock between two looks at the clock. */
 #define LOCK_TRIES 1024
 
 static apr_uint32_t load32(volatile apr_uint32_t *m)
@@ -89,61 +86,80 @@ static void store32(volatile apr_uint32_t *m, apr_uint32_t v)
 }
 
 #if LOCKED
-/* The counters' lock: 0, or the pid of the process whose thread holds it.
- * A process that dies holding it (killed between two instructions of an
- * add) would stop every other: a waiter that has tried long enough asks
- * whether the holder still lives (kill(pid, 0): POSIX, APR has no such
- * question), and takes over from a dead one. */
-static void lock(ex_counters *c)
+/* The counters' lock, one word: even while free, odd while held, and each
+ * hold a value of its own (taking it adds 1, giving it back 1 more).  A
+ * process that dies holding it (killed between two instructions of an
+ * add) would stop every other for good.  So a waiter that sees the same
+ * hold for TAKEOVER takes it over, and the late give-back of a holder that
+ * was only slow finds another hold and frees nothing; at worst that
+ * holder's one add is lost.  Whether the holder lives cannot be asked
+ * reliably (a zombie, a reused pid), the time it has held can. */
+#define TAKEOVER apr_time_from_sec(2)
+
+static apr_uint32_t lock(ex_counters *c)
 {
-    apr_uint32_t me = (apr_uint32_t)getpid();
+    apr_uint32_t seen = 0;
+    apr_time_t since = 0;
     unsigned int tries = 0;
 
     for (;;) {
-        apr_uint32_t holder = 0;
+        apr_uint32_t w = __atomic_load_n(&c->lock, __ATOMIC_RELAXED);
 
-        if (__atomic_compare_exchange_n(&c->lock, &holder, me, 0,
-                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-            return;
+        if (!(w & 1)) {
+            if (__atomic_compare_exchange_n(&c->lock, &w, w + 1, 0,
+                                            __ATOMIC_ACQUIRE,
+                                            __ATOMIC_RELAXED)) {
+                return w + 1;
+            }
+            continue;
         }
-        if (++tries % LOCK_TRIES == 0 && holder != me
-            && kill((pid_t)holder, 0) != 0 && errno == ESRCH
-            && __atomic_compare_exchange_n(&c->lock, &holder, me, 0,
-                                           __ATOMIC_ACQUIRE,
-                                           __ATOMIC_RELAXED)) {
-            return;
+        if (++tries % LOCK_TRIES == 0) {
+            apr_time_t now = apr_time_now();
+
+            if (w != seen) {
+                seen = w;
+                since = now;
+            }
+            else if (now - since >= TAKEOVER
+                     && __atomic_compare_exchange_n(&c->lock, &w, w + 2, 0,
+                                                    __ATOMIC_ACQUIRE,
+                                                    __ATOMIC_RELAXED)) {
+                return w + 2;
+            }
         }
         apr_thread_yield();
     }
 }
 
-static void unlock(ex_counters *c)
+static void unlock(ex_counters *c, apr_uint32_t hold)
 {
-    __atomic_store_n(&c->lock, 0, __ATOMIC_RELEASE);
+    __atomic_compare_exchange_n(&c->lock, &hold, hold + 1, 0,
+                                __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 }
 
 static void add64(ex_counters *c, volatile apr_uint64_t *m, apr_uint64_t v)
 {
-    lock(c);
+    apr_uint32_t hold = lock(c);
+
     *m += v;
-    unlock(c);
+    unlock(c, hold);
 }
 
 static apr_uint64_t load64(ex_counters *c, volatile apr_uint64_t *m)
 {
-    apr_uint64_t v;
+    apr_uint32_t hold = lock(c);
+    apr_uint64_t v = *m;
 
-    lock(c);
-    v = *m;
-    unlock(c);
+    unlock(c, hold);
     return v;
 }
 
 static void store64(ex_counters *c, volatile apr_uint64_t *m, apr_uint64_t v)
 {
-    lock(c);
+    apr_uint32_t hold = lock(c);
+
     *m = v;
-    unlock(c);
+    unlock(c, hold);
 }
 #else
 static APR_INLINE void add64(ex_counters *c, volatile apr_uint64_t *m,
@@ -284,7 +300,7 @@ apr_array_header_t *ex_counters_assign(ex_counters *c, apr_pool_t *p,
     static const char wanted[] = "wanted", kept[] = "kept", unfit[] = "unfit";
     const char *const *list = (const char *const *)names->elts;
     apr_array_header_t *left = apr_array_make(p, 4, sizeof(const char *));
-    apr_array_header_t *fresh = apr_array_make(p, names->nelts,
+    apr_array_header_t *wanted_names = apr_array_make(p, names->nelts,
                                                sizeof(const char *));
     apr_hash_t *seen = apr_hash_make(p);
     int i, k, free_slot;
@@ -305,7 +321,7 @@ apr_array_header_t *ex_counters_assign(ex_counters *c, apr_pool_t *p,
             continue;
         }
         apr_hash_set(seen, name, len, wanted);
-        *(const char **)apr_array_push(fresh) = name;
+        *(const char **)apr_array_push(wanted_names) = name;
     }
 
     /* A slot whose name is still wanted keeps it, and its count.  The
@@ -329,8 +345,8 @@ apr_array_header_t *ex_counters_assign(ex_counters *c, apr_pool_t *p,
 
     /* The new names take the free slots. */
     free_slot = 0;
-    for (k = 0; k < fresh->nelts; k++) {
-        const char *name = ((const char **)fresh->elts)[k];
+    for (k = 0; k < wanted_names->nelts; k++) {
+        const char *name = ((const char **)wanted_names->elts)[k];
 
         if (apr_hash_get(seen, name, APR_HASH_KEY_STRING) == kept) {
             continue;
@@ -382,12 +398,12 @@ static void count_dropped(ex_counters *c, const ex_decision *d)
     }
 }
 
-void ex_count_again(ex_counters *c, ex_outcome was, ex_outcome now,
+void ex_count_again(ex_counters *c, ex_outcome before, ex_outcome after,
                     apr_uint64_t dropped)
 {
-    if (now != was) {
-        add64(c, outcome_counter(c, now), 1);
-        add64(c, outcome_counter(c, was), (apr_uint64_t)-1);
+    if (after != before) {
+        add64(c, outcome_counter(c, after), 1);
+        add64(c, outcome_counter(c, before), (apr_uint64_t)-1);
     }
     if (dropped) {
         add64(c, &c->would_reject, dropped);
@@ -441,16 +457,16 @@ const ex_cont_field *ex_cont_field_of(ex_cont_outcome outcome)
 void ex_count_continue(ex_counters *c, int h2, ex_cont_outcome outcome,
                        apr_uint64_t delay_us)
 {
-    ex_continue_counts *k = &c->cont[h2 ? 1 : 0];
+    ex_continue_counts *counts = &c->by_proto[h2 ? 1 : 0];
     const ex_cont_field *f = ex_cont_field_of(outcome);
 
     if (f == NULL) {
         return;                 /* nothing decided: nothing to count */
     }
-    add64(c, counter(k, f->offset), 1);
+    add64(c, counter(counts, f->offset), 1);
     if (outcome == EX_CONT_SENT) {
-        add64(c, &k->delay_us, delay_us);
-        add64(c, &k->delay_in[ex_delay_bucket(delay_us)], 1);
+        add64(c, &counts->delay_us, delay_us);
+        add64(c, &counts->delay_in[ex_delay_bucket(delay_us)], 1);
     }
 }
 
@@ -480,15 +496,15 @@ int ex_delay_bucket(apr_uint64_t delay_us)
 void ex_counters_snapshot(ex_counters *c, ex_snapshot *s)
 {
     apr_size_t offset;
-    int k;
+    int slot;
 
     memset(s, 0, sizeof(*s));
     for (offset = 0; offset < offsetof(ex_counters, unjudged_told);
          offset += sizeof(apr_uint64_t)) {
         *counter(&s->counts, offset) = load64(c, counter(c, offset));
     }
-    for (k = 0; k < EX_NAMES_MAX; k++) {
-        if (ex_counted_name(c, k, s->names[s->nnames].name,
+    for (slot = 0; slot < EX_NAMES_MAX; slot++) {
+        if (ex_counted_name(c, slot, s->names[s->nnames].name,
                             &s->names[s->nnames].count)) {
             s->nnames++;
         }

@@ -88,14 +88,15 @@ typedef struct {
                                          * have refused them */
     EX_COUNTER other_names;             /* members not in names[] */
     EX_COUNTER unjudged;                /* requests left to httpd's core */
-    ex_continue_counts cont[EX_CONT_PROTOS]; /* what became of a met
+    ex_continue_counts by_proto[EX_CONT_PROTOS]; /* what became of a met
                                               * 100-continue */
     volatile apr_uint32_t unjudged_told; /* 1 once
                                           * ex_counters_first_unjudged()
                                           * has said 1 */
     volatile apr_uint32_t lock;         /* where 64-bit atomics are not
-                                         * lock-free: the pid holding the
-                                         * counters (expect_counters.c) */
+                                         * lock-free: odd while a process
+                                         * holds the counters
+                                         * (expect_counters.c) */
     ex_name_slot names[EX_NAMES_MAX];
 } ex_counters;
 
@@ -121,11 +122,11 @@ apr_array_header_t *ex_counters_assign(ex_counters *c, apr_pool_t *p,
 /** Count one judged request: its field and the decision on it. */
 void ex_count(ex_counters *c, const ex_field *field, const ex_decision *d);
 
-/** Move a request counted as was to now, the worst outcome of its scopes
- * after one more (an internal redirect), and count dropped (what
- * ex_chain_add() returned) as ExpectWouldReject; members are not counted
- * again. */
-void ex_count_again(ex_counters *c, ex_outcome was, ex_outcome now,
+/** Move a request counted with the outcome before to after, the worst of
+ * its scopes once one more judged it (an internal redirect), and count
+ * dropped (what ex_chain_add() returned) as ExpectWouldReject; members are
+ * not counted again. */
+void ex_count_again(ex_counters *c, ex_outcome before, ex_outcome after,
                     apr_uint64_t dropped);
 
 /** Count one member of that name: in its slot if it has one, else as

@@ -39,11 +39,6 @@ static const unsigned char tchar_map[256] = {
     ['y'] = 1, ['z'] = 1
 };
 
-int ex_is_tchar(unsigned char c)
-{
-    return tchar_map[c];
-}
-
 int ex_is_token(const char *s, apr_size_t len)
 {
     apr_size_t i;

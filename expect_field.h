@@ -28,9 +28,6 @@ typedef struct {
                                   * field may still not parse) */
 } ex_field;
 
-/** Is this byte a tchar of RFC 9110 section 5.6.2? */
-int ex_is_tchar(unsigned char c);
-
 /** Is the whole string (len > 0) a token? */
 int ex_is_token(const char *s, apr_size_t len);
 

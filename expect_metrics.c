@@ -357,7 +357,7 @@ const char *ex_metrics_render(apr_pool_t *p, const ex_snapshot *s,
         for (k = 0; k < EX_CONT_PROTOS; k++) {
             sample(&w, "apache_expect_continue_total", "outcome",
                    ex_cont_fields[i].label, "protocol", protocols[k],
-                   ex_counter_at(&c->cont[k],
+                   ex_counter_at(&c->by_proto[k],
                                  ex_cont_fields[i].offset));
         }
     }
@@ -369,7 +369,7 @@ const char *ex_metrics_render(apr_pool_t *p, const ex_snapshot *s,
         apr_uint64_t cumulative = 0;
 
         for (i = 0; i <= EX_DELAY_BUCKETS; i++) {
-            cumulative += c->cont[k].delay_in[i];
+            cumulative += c->by_proto[k].delay_in[i];
             sample(&w, "apache_expect_continue_delay_seconds_bucket",
                    "protocol", protocols[k], "le",
                    i < EX_DELAY_BUCKETS ? delay_le[i] : "+Inf", cumulative);
@@ -377,7 +377,7 @@ const char *ex_metrics_render(apr_pool_t *p, const ex_snapshot *s,
         put(&w, "apache_expect_continue_delay_seconds_sum{protocol=\"");
         put(&w, protocols[k]);
         put(&w, "\"} ");
-        put_seconds(&w, c->cont[k].delay_us);
+        put_seconds(&w, c->by_proto[k].delay_us);
         put(&w, "\n");
         /* The count is the +Inf bucket, as both formats require, read
          * from the same snapshot. */

@@ -114,7 +114,7 @@ void ex_decide(apr_pool_t *p, const ex_field *field,
 
 int ex_chain_add(ex_chain *ch, const ex_decision *d)
 {
-    apr_uint64_t set, fresh;
+    apr_uint64_t set, newly;
     int n = 0;
 
     if (d->outcome > ch->outcome) {
@@ -129,9 +129,9 @@ int ex_chain_add(ex_chain *ch, const ex_decision *d)
         return n;
     }
     set = refused_set(d);
-    fresh = set & ~ch->dropped;
+    newly = set & ~ch->dropped;
     ch->dropped |= set;
-    for (; fresh; fresh &= fresh - 1) {
+    for (; newly; newly &= newly - 1) {
         n++;
     }
     return n;

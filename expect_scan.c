@@ -239,10 +239,10 @@ static int end_block(ex_scan_t *sc)
     return 1;
 }
 
-/* ex_scan() for whatever its fast path leaves: a line whose first bytes
- * need a closer look, a line being taken, bytes held. */
-static apr_size_t scan_slow(ex_scan_t *sc, const char *data, apr_size_t len,
-                            ex_scan_act *act)
+/* One piece: what the current line is, once its first bytes tell (held
+ * until then), and what becomes of the piece's bytes up to its end. */
+static apr_size_t scan_piece(ex_scan_t *sc, const char *data, apr_size_t len,
+                             ex_scan_act *act)
 {
     const char *lf;
     apr_size_t n;
@@ -347,14 +347,14 @@ static const char common_value[] = "100-continue";
 #define COMMON_VALUE_LEN (sizeof(common_value) - 1)
 
 /* The first Expect line of a block, when it is common_line, whole at the
- * start of a piece: the state scan_slow() and take_line() leave after it,
+ * start of a piece: the state scan_piece() and take_line() leave after it,
  * without their walk.  The one second path of the scanner, kept because it
  * is what holds a 100-continue upload within docs/performance.md's bound
- * (about 550 instructions a request); unit tests feed the line whole and
+ * (about 565 instructions a request); unit tests feed the line whole and
  * in pieces, with what may follow it, and hold both paths to the same
  * output, value and count.  The value is the constant's own: a size of 0
  * makes ex_buf_add() copy it before anything is added.  Lines the limits
- * refuse are scan_slow()'s. */
+ * refuse are scan_piece()'s. */
 static int take_common(ex_scan_t *sc, const char *data, apr_size_t len)
 {
     if (len < COMMON_LEN || sc->fields > 0
@@ -373,58 +373,20 @@ static int take_common(ex_scan_t *sc, const char *data, apr_size_t len)
     return 1;
 }
 
-/* Every line of a block without Expect goes through here, so the common
- * case is kept apart from scan_slow(): a line that its first byte alone
- * says is given on (classify() would say CL_OTHER) costs that comparison
- * and the search for its end, with nothing held or copied. */
 apr_size_t ex_scan(ex_scan_t *sc, const char *data, apr_size_t len,
                    ex_scan_act *act)
 {
-    const char *lf;
-
     sc->release = 0;
     if (sc->done) {
         *act = EX_SCAN_PASS;
         return len;
     }
-    if (sc->line_kind == LINE_START) {
-        unsigned char c = (unsigned char)data[0];
-
-        if (sc->hold_len == 0 && (c == '\n'
-                                  || (c == '\r' && len > 1
-                                      && data[1] == '\n'))) {
-            /* An empty line (classify() would say CL_END). */
-            *act = sc->in_headers && !end_block(sc) ? EX_SCAN_ERROR
-                                                    : EX_SCAN_PASS;
-            return c == '\n' ? 1 : 2;
-        }
-        if (sc->hold_len != 0 || c == '\r' || c == '\n'
-            || (sc->in_headers
-                && (c == ' ' || c == '\t' || (c | 0x20) == 'e'))) {
-            if (c == 'E' && sc->hold_len == 0 && sc->in_headers
-                && take_common(sc, data, len)) {
-                *act = EX_SCAN_DROP;
-                return COMMON_LEN;
-            }
-            return scan_slow(sc, data, len, act);
-        }
-        if (sc->in_headers) {
-            count_other(sc);
-        }
-        sc->line_kind = LINE_PASS;
-        sc->in_expect = 0;
+    if (sc->line_kind == LINE_START && sc->hold_len == 0 && sc->in_headers
+        && data[0] == 'E' && take_common(sc, data, len)) {
+        *act = EX_SCAN_DROP;
+        return COMMON_LEN;
     }
-    else if (sc->line_kind != LINE_PASS) {
-        return scan_slow(sc, data, len, act);
-    }
-    *act = EX_SCAN_PASS;
-    lf = memchr(data, '\n', len);
-    if (lf == NULL) {
-        return len;
-    }
-    sc->line_kind = LINE_START;
-    sc->in_headers = 1;                 /* past the request line, if not yet */
-    return (apr_size_t)(lf - data) + 1;
+    return scan_piece(sc, data, len, act);
 }
 
 const char *ex_scan_value(const ex_scan_t *sc)

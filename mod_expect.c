@@ -28,10 +28,11 @@
  *   pre_read_request   hide      HTTP/1.x: adds EXPECT_IN before the head
  *                                is read; HTTP/2: mod_http2 2.x has
  *                                filled headers_in, the field is taken
- *   post_read_request  hide      REALLY_FIRST, and before
- *                                mod_log_forensic's (also REALLY_FIRST):
- *                                every other hook sees the field given
- *                                back, as core would have had it
+ *   post_read_request  hide      REALLY_FIRST - 10, and before
+ *                                mod_log_forensic's by name: every other
+ *                                hook, other REALLY_FIRST ones too, sees
+ *                                the field given back, as core would have
+ *                                had it
  *   quick_handler      hide      before 2.4.49 only, where core checks
  *                                Expect after post_read_request:
  *                                REALLY_FIRST, before mod_cache's

@@ -2,8 +2,9 @@
  * final status did, the body came before either, or the client went away
  * (docs/status.md, "What became of a 100-continue", defines each).
  *
- * Only a request whose 100-continue was met and that has a body to wait
- * for is watched: EXPECT_CONTINUE, an input filter above core's HTTP_IN,
+ * Only a request whose 100-continue was met (or dropped by a lenient
+ * scope, which answers it all the same) and that has a body to wait for
+ * is watched: EXPECT_CONTINUE, an input filter above core's HTTP_IN,
  * looks at the handler's first read of the body, and the log_transaction
  * hook counts the outcome and sets EXPECT_CONTINUE (and
  * EXPECT_CONTINUE_US) before mod_log_config writes the log.  Every other

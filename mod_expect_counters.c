@@ -118,6 +118,12 @@ static ex_counters *shared_counters(server_rec *s)
     }
     ex_counters_init(c);
     apr_pool_userdata_set(shm, key, apr_pool_cleanup_null, process);
+    /* Where 64-bit atomics are not lock-free (armel, 32-bit MIPS), each
+     * count takes a lock: an admin may want to know. */
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
+                 "the Expect counters: %" APR_SIZE_T_FMT " bytes of shared "
+                 "memory, counted with %s 64-bit atomics",
+                 sizeof(ex_counters), ex_counters_atomics());
     return c;
 }
 

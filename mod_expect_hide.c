@@ -434,8 +434,10 @@ static int expect_quick_handler(request_rec *r, int lookup)
 
 void expect_hide_register_hooks(apr_pool_t *p)
 {
-    /* Every other post_read_request hook (mod_log_forensic's runs first
-     * too) must see the field as core would have had it. */
+    /* Every other post_read_request hook must see the field as core
+     * would have had it: before mod_log_forensic's, by name, and before
+     * any other REALLY_FIRST hook (mod_security2's, say), which httpd lets
+     * a module say only by number. */
     static const char *const before_prr[] = { "mod_log_forensic.c", NULL };
     /* mod_cache answers a hit from its quick handler. */
     static const char *const before_qh[] = { "mod_cache.c", NULL };
@@ -446,7 +448,7 @@ void expect_hide_register_hooks(apr_pool_t *p)
     ap_hook_pre_read_request(expect_pre_read_request, NULL, NULL,
                              APR_HOOK_MIDDLE);
     ap_hook_post_read_request(expect_post_read_request, NULL, before_prr,
-                              APR_HOOK_REALLY_FIRST);
+                              APR_HOOK_REALLY_FIRST - 10);
     /* Core has checked Expect before post_read_request since 2.4.49, in
      * ap_check_request_header(), which came then; before, it checks after.
      * Asking the running httpd, not the headers the module was built with,

@@ -36,7 +36,7 @@ static void status_continue(request_rec *r, int flags, const ex_snapshot *s)
         apr_uint64_t n[EX_CONT_PROTOS];
 
         for (k = 0; k < EX_CONT_PROTOS; k++) {
-            n[k] = ex_counter_at(&s->counts.cont[k], field->offset);
+            n[k] = ex_counter_at(&s->counts.by_proto[k], field->offset);
         }
         if (flags & AP_STATUS_SHORT) {
             ap_rprintf(r, "%s: %" APR_UINT64_T_FMT "\n", field->key,

@@ -8,7 +8,7 @@ use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
 use lib 't/lib';
 use ExpectTest;
 
-plan tests => 67;
+plan tests => 68;
 
 my $body = "payload";
 my $cl = "Content-Length: " . length $body;
@@ -219,6 +219,14 @@ is $r->{headers}{'x-expect-dropped'}, 'a \\xffb',
     like $log, qr/\[expect:debug\].*Expect for \/up: rejected/,
         'debug: the decision';
     unlike $log, qr/AH\d{5}.*expect/i, 'no AH numbers of our own';
+}
+{
+    # The counters say at startup how they count: with the builtins here
+    # (x86-64), with their lock where 64-bit atomics are not lock-free.
+    my $log = Apache::Test::vars('t_logs') . '/error_log';
+    open my $fh, '<', $log or die "$log: $!";
+    ok((grep { /\[expect:debug\].*the Expect counters: \d+ bytes of shared memory, counted with builtin 64-bit atomics/ } <$fh>),
+       'debug: the counters, at startup, and how they count');
 }
 
 {

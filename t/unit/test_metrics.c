@@ -146,20 +146,20 @@ static void fill(void)
     snap.counts.unjudged = 2;
     snap.counts.other_names = 6;
     for (k = 0; k < EX_CONT_PROTOS; k++) {
-        snap.counts.cont[k].sent = 100 + k;
-        snap.counts.cont[k].skipped = 200 + k;
-        snap.counts.cont[k].early_body = 300 + k;
-        snap.counts.cont[k].abandoned = 400 + k;
+        snap.counts.by_proto[k].sent = 100 + k;
+        snap.counts.by_proto[k].skipped = 200 + k;
+        snap.counts.by_proto[k].early_body = 300 + k;
+        snap.counts.by_proto[k].abandoned = 400 + k;
     }
     /* HTTP/1.x: 3 at or below 100 us, 1 at 2 ms, 2 over 10 s; 1.5 s in
      * all */
-    snap.counts.cont[0].delay_in[0] = 3;
-    snap.counts.cont[0].delay_in[4] = 1;
-    snap.counts.cont[0].delay_in[EX_DELAY_BUCKETS] = 2;
-    snap.counts.cont[0].delay_us = 1500000;
-    snap.counts.cont[1].delay_us = 7;
+    snap.counts.by_proto[0].delay_in[0] = 3;
+    snap.counts.by_proto[0].delay_in[4] = 1;
+    snap.counts.by_proto[0].delay_in[EX_DELAY_BUCKETS] = 2;
+    snap.counts.by_proto[0].delay_us = 1500000;
+    snap.counts.by_proto[1].delay_us = 7;
     for (i = 0; i < EX_DELAY_BUCKETS; i++) {
-        snap.counts.cont[1].delay_in[i] = 1;
+        snap.counts.by_proto[1].delay_in[i] = 1;
     }
     snap.nnames = 2;
     strcpy(snap.names[0].name, "100-continue");
@@ -361,7 +361,7 @@ START_TEST(every_continue_outcome_is_rendered_once_per_protocol)
         const char *line = apr_psprintf(pool,
             "apache_expect_continue_total{outcome=\"%s\",protocol=\"http2\"} %"
             APR_UINT64_T_FMT, ex_cont_fields[i].label,
-            ex_counter_at(&snap.counts.cont[1], ex_cont_fields[i].offset));
+            ex_counter_at(&snap.counts.by_proto[1], ex_cont_fields[i].offset));
 
         ck_line(out, line);
     }
