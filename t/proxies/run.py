@@ -10,9 +10,10 @@ haproxy, nginx, varnishd, traffic_server, squid and caddy, each a child
 process with its own configuration (haproxy.cfg, nginx.conf, varnish.vcl,
 trafficserver.*, squid.conf, Caddyfile here) and runtime files in the
 work directory under /tmp, on free ports of 127.0.0.1, one listen port
-per origin.  Nothing of the system's own services is used or touched.  A
-front whose package the release does not have at all (Debian 13 has no
-trafficserver) is not run, and the summary says so.
+per origin: t/lib/fronts.py starts each, as it does for t/desync, through
+t/lib/harness.py.  Nothing of the system's own services is used or
+touched.  A front whose package the release does not have at all (Debian
+13 has no trafficserver) is not run, and the summary says so.
 
 Each front (direct: no proxy; and each proxy) gets the same cases
 from four clients: curl (a process per case), Go's net/http and Node's http
@@ -65,12 +66,9 @@ directory.
 
 import importlib.util
 import os
-import pwd
 import re
 import shutil
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -80,6 +78,10 @@ sys.dont_write_bytecode = True
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, '..', '..'))
+sys.path.insert(0, os.path.join(TOP, 't', 'lib'))
+import harness  # noqa: E402
+import fronts  # noqa: E402
+
 APACHE2 = os.environ.get('APACHE2', '/usr/sbin/apache2')
 MODULE = os.environ.get('MODULE', os.path.join(TOP, '.libs', 'mod_expect.so'))
 STALL = 3.0
@@ -181,204 +183,37 @@ for front in ('haproxy', 'nginx'):
           lambda r: r['status'] == 400)
 
 
-procs = {}
 workdir = None
-
-
-def on_signal(signum, frame):
-    raise SystemExit(128 + signum)
-
-
-def stop_all():
-    for name, p in list(procs.items()):
-        if p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
-        del procs[name]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def wait_port(name, port, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if procs[name].poll() is not None:
-            return False
-        try:
-            with socket.create_connection(('127.0.0.1', port), 0.5):
-                return True
-        except OSError:
-            time.sleep(0.1)
-    return False
-
-
-def start(name, args, ports, env=None, out=None):
-    fh = open(out, 'w') if out else subprocess.DEVNULL
-    procs[name] = subprocess.Popen(args, env=env or os.environ,
-                                   stdin=subprocess.DEVNULL, stdout=fh,
-                                   stderr=subprocess.STDOUT if out else None,
-                                   start_new_session=True)
-    for port in ports:
-        if not wait_port(name, port, 20):
-            sys.exit('%s did not start (%s)' % (name, ' '.join(args)))
-
-
-def config(name, subst):
-    """The proxy's configuration with @KEY@ filled in (and without its
-    "fix:" parts under PROXY_CONFIG=default)."""
-    text = open(os.path.join(HERE, name)).read()
-    if not FIXED:
-        text = re.sub(r'(?ms)^[ \t]*# fix:\n.*?^[ \t]*# end fix\n', '', text)
-    for k, v in subst.items():
-        text = text.replace('@%s@' % k, str(v))
-    path = os.path.join(workdir, name)
-    with open(path, 'w') as fh:
-        fh.write(text)
-    return path
-
-
-def start_servers(fronts):
-    """Origins and proxies; {front: {origin: port}}."""
-    ports = {o: free_port() for o in ('module', 'stock')}
-    root = os.geteuid() == 0
-    for origin in ('module', 'stock'):
-        env = dict(os.environ, PX_DIR=workdir, PX_PORT=str(ports[origin]),
-                   PX_NAME=origin, PX_MODULE=MODULE)
-        args = [APACHE2, '-d', workdir, '-f',
-                os.path.join(HERE, 'httpd.conf'), '-DFOREGROUND']
-        if origin == 'module':
-            args.append('-DPX_MODULE')
-        if root:
-            args.append('-DPX_ROOT')
-        start('apache2-' + origin, args, [ports[origin]], env=env)
-    out = {'direct': dict(ports)}
-    subst = {'DIR': workdir, 'ORIGIN_MODULE': ports['module'],
-             'ORIGIN_STOCK': ports['stock']}
-    for front in fronts:
-        if front == 'direct':
-            continue
-        p = {o: free_port() for o in ('module', 'stock')}
-        s = dict(subst, PORT_MODULE=p['module'], PORT_STOCK=p['stock'])
-        if front == 'haproxy':
-            cfg = config('haproxy.cfg', s)
-            start('haproxy', ['/usr/sbin/haproxy', '-db', '-f', cfg],
-                  p.values(), out=os.path.join(workdir, 'haproxy.log'))
-        elif front in ('nginx', 'nginx-expect'):
-            for d in ('nginx-body', 'nginx-proxy'):
-                if not os.path.isdir(os.path.join(workdir, d)):
-                    os.makedirs(os.path.join(workdir, d))
-                    os.chmod(os.path.join(workdir, d), 0o777)
-            cfg = config(front + '.conf', s)
-            start(front, ['/usr/sbin/nginx', '-p', workdir, '-c', cfg, '-e',
-                          os.path.join(workdir, front + '-error.log')],
-                  p.values())
-        elif front == 'trafficserver':
-            start_trafficserver(s, p, root)
-        elif front == 'squid':
-            sdir = os.path.join(workdir, 'squid')
-            os.makedirs(sdir)
-            cfg = config('squid.conf', dict(
-                s, USER_LINE='cache_effective_user nobody' if root else ''))
-            if root:
-                shutil.chown(sdir, 'nobody')
-            start('squid', ['/usr/sbin/squid', '-N', '-f', cfg],
-                  p.values(), out=os.path.join(sdir, 'out.log'))
-        elif front == 'caddy':
-            cdir = os.path.join(workdir, 'caddy')
-            os.makedirs(cdir)
-            cfg = config('Caddyfile', s)
-            env = dict(os.environ, HOME=cdir,
-                       XDG_CONFIG_HOME=os.path.join(cdir, 'config'),
-                       XDG_DATA_HOME=os.path.join(cdir, 'data'))
-            start('caddy', ['/usr/bin/caddy', 'run', '--adapter', 'caddyfile',
-                            '--config', cfg], p.values(), env=env,
-                  out=os.path.join(cdir, 'out.log'))
-        elif front == 'varnish':
-            vdir = os.path.join(workdir, 'varnish')
-            os.makedirs(vdir)
-            os.chmod(vdir, 0o755)
-            cfg = config('varnish.vcl', s)
-            args = ['/usr/sbin/varnishd', '-F', '-n', vdir, '-f', cfg,
-                    '-a', 'module=127.0.0.1:%d' % p['module'],
-                    '-a', 'stock=127.0.0.1:%d' % p['stock'],
-                    '-T', 'none', '-s', 'malloc,32m',
-                    '-p', 'thread_pool_min=5', '-p', 'thread_pools=1',
-                    # Idle backend connections end before the origins'
-                    # KeepAliveTimeout (5 s) ends them, as nginx.conf's.
-                    '-p', 'backend_idle_timeout=4']
-            if not root:
-                args += ['-j', 'none']
-            start('varnish', args, p.values(),
-                  out=os.path.join(workdir, 'varnish.log'))
-        out[front] = p
-    return out
-
-
-def start_trafficserver(s, p, root):
-    """traffic_server with a runroot of its own: configuration, logs and
-    runtime files under the work directory, the program and its plugins
-    from the package."""
-    tdir = os.path.join(workdir, 'trafficserver')
-    etc = os.path.join(tdir, 'etc')
-    os.makedirs(etc)
-    for d in ('run', 'log', 'cache'):
-        os.makedirs(os.path.join(tdir, d))
-        if root:
-            shutil.chown(os.path.join(tdir, d), 'nobody')
-    shutil.copytree('/etc/trafficserver/body_factory',
-                    os.path.join(etc, 'body_factory'))
-    user = 'nobody' if root else pwd.getpwuid(os.geteuid()).pw_name
-    s = dict(s, USER=user)
-    for src, dst in (('trafficserver.records', 'records.config'),
-                     ('trafficserver.remap', 'remap.config'),
-                     ('trafficserver.plugin', 'plugin.config'),
-                     ('trafficserver-close.conf', 'expect-close.conf'),
-                     ('trafficserver.logging', 'logging.yaml')):
-        os.rename(config(src, s), os.path.join(etc, dst))
-    # The package's access and TLS defaults; the rest empty.
-    for name in ('ip_allow.yaml', 'sni.yaml', 'strategies.yaml'):
-        shutil.copy(os.path.join('/etc/trafficserver', name), etc)
-    for name in ('storage.config', 'cache.config', 'hosting.config',
-                 'volume.config', 'parent.config', 'ssl_multicert.config',
-                 'splitdns.config', 'socks.config'):
-        open(os.path.join(etc, name), 'w').close()
-    layout = {'prefix': '/usr', 'exec_prefix': '/usr', 'bindir': '/usr/bin',
-              'sbindir': '/usr/sbin', 'includedir': '/usr/include',
-              'libdir': '/usr/lib/trafficserver',
-              'libexecdir': '/usr/lib/trafficserver/modules',
-              'sysconfdir': etc, 'datadir': os.path.join(tdir, 'cache'),
-              'localstatedir': os.path.join(tdir, 'run'),
-              'runtimedir': os.path.join(tdir, 'run'),
-              'logdir': os.path.join(tdir, 'log'),
-              'cachedir': os.path.join(tdir, 'cache')}
-    runroot = os.path.join(tdir, 'runroot.yaml')
-    with open(runroot, 'w') as fh:
-        fh.writelines('%s: %s\n' % kv for kv in layout.items())
-    start('trafficserver', ['/usr/bin/traffic_server',
-                            '--run-root=' + runroot], p.values(),
-          out=os.path.join(tdir, 'out.log'))
-
+children = harness.Children()
 
 # The fronts this Debian release has no package for, as pkg/debs.mk says
 # (make passes them in PROXIES_UNSHIPPED): the one place that knows.
 UNSHIPPED = os.environ.get('PROXIES_UNSHIPPED', '').split()
 
 
-def release():
-    try:
-        with open('/etc/os-release') as fh:
-            m = re.search(r'^PRETTY_NAME="?([^"\n]*)', fh.read(), re.M)
-        return m.group(1) if m else 'this release'
-    except OSError:
-        return 'this release'
+def start_servers(names):
+    """Origins and proxies (t/lib/fronts.py starts each); {front:
+    {origin: port}} and the Fronts that started them."""
+    f = fronts.Fronts(children, workdir, fixed=FIXED)
+    conf = os.path.join(HERE, 'httpd.conf')
+    ports = {'module': f.start_origin('module', conf, module=MODULE),
+             'stock': f.start_origin('stock', conf)}
+    out = {'direct': dict(ports)}
+    for front in names:
+        if front != 'direct':
+            out[front] = f.start(front, ports)
+    return out, f
+
+
+def stop_servers(f):
+    """The fronts, then the origins, each of which answers and logs what it
+    took before it exits: their logs are whole then."""
+    for name in list(children.procs):
+        if not name.startswith('apache2-'):
+            children.stop(name)
+    for origin in ('module', 'stock'):
+        f.stop_origin(origin)
+    children.stop_all()
 
 
 # HAProxy's httplog: "... Tq/Tw/Tc/Tr/Ta status bytes cookie cookie
@@ -440,16 +275,15 @@ def check_scan():
 # was not one, or a body taken for a request (a line naming /smuggled/ is
 # one in any log).
 PROXY_LOGS = {
-    'haproxy.log': haproxy_400,
-    'nginx-access.log': lambda line, sent: ' 400 ' in line,
-    'nginx-expect-access.log': lambda line, sent: ' 400 ' in line,
-    'varnish.log': lambda line, sent: ' 400 ' in line,
+    'haproxy': haproxy_400,
+    'nginx': lambda line, sent: ' 400 ' in line,
+    'nginx-expect': lambda line, sent: ' 400 ' in line,
+    'varnish': lambda line, sent: ' 400 ' in line,
     # "METHOD URL status cache-result length" (trafficserver.logging)
-    'trafficserver/log/access.log':
-        lambda line, sent: line.split()[2:3] == ['400'],
+    'trafficserver': lambda line, sent: line.split()[2:3] == ['400'],
     # Squid's native format: "... result/status ..."
-    'squid/access.log': lambda line, sent: '/400 ' in line,
-    'caddy/access.log': lambda line, sent: '"status":400' in line,
+    'squid': lambda line, sent: '/400 ' in line,
+    'caddy': lambda line, sent: '"status":400' in line,
 }
 
 
@@ -702,39 +536,35 @@ def origin_cell(row):
 
 def main():
     global workdir
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    harness.exit_on_signals()
     check_scan()
     if not os.path.isfile(MODULE):
         sys.exit('%s is missing: build it first (make -f Makefile.apxs)'
                  % MODULE)
-    fronts = [f for f in os.environ.get('PROXIES', ','.join(FRONTS))
-              .split(',') if f]
+    names = [f for f in os.environ.get('PROXIES', ','.join(FRONTS))
+             .split(',') if f]
     clients = [c for c in os.environ.get('CLIENTS', ','.join(CLIENTS))
                .split(',') if c]
-    for f in fronts:
+    for f in names:
         if f not in FRONTS + EXTRA_FRONTS:
             sys.exit('unknown proxy %r' % f)
     for c in clients:
         if c not in CLIENTS:
             sys.exit('unknown client %r' % c)
-    need = {'haproxy': '/usr/sbin/haproxy', 'nginx': '/usr/sbin/nginx',
-            'nginx-expect': '/usr/sbin/nginx',
-            'varnish': '/usr/sbin/varnishd',
-            'trafficserver': '/usr/bin/traffic_server',
-            'squid': '/usr/sbin/squid', 'caddy': '/usr/bin/caddy',
-            'curl': '/usr/bin/curl',
-            'go': '/usr/bin/go', 'node': '/usr/bin/node'}
+    need = {f: fronts.PROGRAMS[f][0] for f in FRONTS + EXTRA_FRONTS
+            if f in fronts.PROGRAMS}
+    need.update({'curl': '/usr/bin/curl', 'go': '/usr/bin/go',
+                 'node': '/usr/bin/node'})
     # A front whose package this release does not have at all (Debian 13
     # has no trafficserver) is left out, and the summary says so; one that
     # the release has but is not installed is an error.
     unshipped = []
-    for f in list(fronts):
+    for f in list(names):
         if f in UNSHIPPED and not os.path.exists(need[f]):
             unshipped.append('%s: not run, %s has no %s package'
-                             % (f, release(), f))
-            fronts.remove(f)
-    missing = [need[x] for x in fronts + clients
+                             % (f, fronts.release(), f))
+            names.remove(f)
+    missing = [need[x] for x in names + clients
                if x in need and not os.path.exists(need[x])]
     if not os.access(APACHE2, os.X_OK):
         missing.insert(0, APACHE2)
@@ -754,11 +584,11 @@ def main():
         os.chmod(os.path.join(workdir, 'cgi', 'count'), 0o755)
         interop = load_interop()
         cmds = interop.build_clients([c for c in clients if c != 'raw'])
-        ports = start_servers(fronts)
+        ports, started = start_servers(names)
         print('proxies: %s configurations, servers up in %.1f s, %s'
               % ('fixed' if FIXED else 'default', time.monotonic() - t0,
                  workdir))
-        for front in fronts:
+        for front in names:
             for origin in ('module', 'stock'):
                 port = ports[front][origin]
                 for client in clients:
@@ -779,9 +609,9 @@ def main():
                                 for c in cases]
             print('proxies: %s done at %.1f s' % (front,
                                                   time.monotonic() - t0))
-        time.sleep(1)   # the last lines of the logs
+        stop_servers(started)
     finally:
-        stop_all()
+        children.stop_all()
 
     logs = {o: read_log(os.path.join(workdir, 'access_log-' + o))
             for o in ('module', 'stock')}
@@ -794,14 +624,15 @@ def main():
     sent = {'/%s/b/%s' % (c['scope'], c['id']) for _, _, c, _ in results}
     strays = ['origin %s: %s' % (o, e['raw'].rstrip('\n'))
               for o in logs for e in logs[o] if e['path'] not in sent]
-    for name in PROXY_LOGS:
-        path = os.path.join(workdir, name)
-        if os.path.exists(path):
+    for name in names:
+        path = started.access_log(name)
+        if path and os.path.exists(path):
             for line in open(path, errors='replace'):
                 if 'smuggled' in line or PROXY_LOGS[name](line, sent):
-                    strays.append('%s: %s' % (name, line.rstrip('\n')))
+                    strays.append('%s: %s' % (os.path.relpath(path, workdir),
+                                              line.rstrip('\n')))
 
-    print_table(rows, fronts, clients)
+    print_table(rows, names, clients)
     failed = sum(1 for (_, o, _, _), (_, _, row) in rows.items()
                  if o == 'module' and not row['ok'])
     passed = sum(1 for (_, o, _, _) in rows if o == 'module') - failed
@@ -832,13 +663,13 @@ def main():
     return 1 if failed else 0
 
 
-def print_table(rows, fronts, clients):
+def print_table(rows, names, clients):
     head = ('proxy', 'case', 'client', 'client got', 'module origin saw',
             'time', 'verdict', 'stock: client got, origin saw, time')
     print()
     print('| ' + ' | '.join(head) + ' |')
     print('|' + '---|' * len(head))
-    for front in fronts:
+    for front in names:
         for name, _, _, _ in CASES:
             for client in clients:
                 m = rows.get((front, 'module', client, name))
@@ -857,7 +688,7 @@ def print_table(rows, fronts, clients):
                 print('| %s | %s | %s | %s | %s | %.0f ms | %s | %s |'
                       % (front, name, client, got, origin_cell(row),
                          row['ms'], row['verdict'], stock))
-    print_summary(rows, fronts, clients)
+    print_summary(rows, names, clients)
 
 
 def brief(row):
@@ -882,14 +713,14 @@ def brief(row):
     return s
 
 
-def print_summary(rows, fronts, clients):
+def print_summary(rows, names, clients):
     """Proxy x case, the clients merged where they got the same."""
     for origin in ('module', 'stock'):
         print('\n%s origin:\n' % ('module' if origin == 'module'
                                     else 'stock apache2 (no module)'))
         print('| proxy | ' + ' | '.join(n for n, _, _, _ in CASES) + ' |')
         print('|---|' + '---|' * len(CASES))
-        for front in fronts:
+        for front in names:
             out = []
             for name, _, _, _ in CASES:
                 got = [(client, rows[(front, origin, client, name)][2])
@@ -917,7 +748,7 @@ if __name__ == '__main__':
     try:
         sys.exit(main())
     finally:
-        stop_all()
+        children.stop_all()
         if workdir and os.path.isdir(workdir) and not os.environ.get('KEEP') \
                 and sys.exc_info()[0] is not None:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -1,4 +1,4 @@
-# Varnish in front of the two origins (t/proxies/run.py fills in @...@),
+# Varnish in front of the two origins (t/lib/fronts.py fills in @...@),
 # one listen address (-a) for each.  It has no "fix:" part: Varnish 7.1
 # judges Expect before vcl_recv runs (docs/proxies.md), so no VCL changes
 # what happens to it.
