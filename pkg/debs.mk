@@ -83,6 +83,12 @@ DEBS_INTEROP := apache2 curl php-cli php-curl golang-go \
 DEBS_PROXIES := apache2 haproxy nginx varnish squid caddy \
     $(DEB_TRAFFICSERVER) curl golang-go golang-golang-x-net-dev nodejs python3
 
+# The Expect desync replay (t/desync): the fronts of t/proxies, Go and
+# Node for their own proxies (Go in GOPATH mode: the standard library
+# only), python3-h2 for the h2c cases.
+DEBS_DESYNC := apache2 haproxy nginx varnish squid caddy \
+    $(DEB_TRAFFICSERVER) golang-go nodejs python3 python3-h2
+
 # A real Prometheus (t/prometheus): the server and promtool, and
 # prometheus-apache-exporter, what the docs measure against; the slow
 # scope's fixup is mod_lua's (in apache2-bin); gnuplot-nox draws the plot.
@@ -100,4 +106,4 @@ DEBS_DISTRO := debootstrap tar findutils util-linux git
 # What `make test` needs, for .ci/run's one apt-get.
 DEBS_TEST = make $(DEBS_BUILD) $(DEBS_UNIT) $(DEBS_IT) valgrind $(DEBS_FUZZ) \
     $(DEBS_SAN) $(DEBS_DEB) $(DEBS_RPM) $(DEBS_MATRIX) $(DEBS_INTEROP) \
-    $(DEBS_PROXIES) $(DEBS_PROMETHEUS) $(DEBS_DISTRO) perl
+    $(DEBS_PROXIES) $(DEBS_DESYNC) $(DEBS_PROMETHEUS) $(DEBS_DISTRO) perl
