@@ -103,7 +103,37 @@ DEBS_BENCH := apache2 apache2-dev wrk nghttp2-client valgrind curl perl \
 # Another Debian release's root (t/distro/run.sh).
 DEBS_DISTRO := debootstrap tar findutils util-linux git
 
-# What `make test` needs, for .ci/run's one apt-get.
+# Other architectures (t/cross/cross.mk): Debian's cross compilers;
+# qemu's user-mode emulators, run by name, never registered with binfmt:
+# on Debian 12 qemu-user-static (qemu-ARCH-static), on Debian 13 qemu-user,
+# whose binaries are static there (its qemu-user-static is only links,
+# and depends on qemu-user-binfmt, which registers them); debootstrap and
+# wget for the foreign roots; pkg-config reads their .pc files; valgrind
+# for its header (t/unit/main.c), which serves every CPU.
+DEB_QEMU_USER_bookworm := qemu-user-static
+DEB_QEMU_USER_trixie   := qemu-user
+DEB_QEMU_USER := $(DEB_QEMU_USER_$(DEB_FAMILY))
+DEBS_CROSS := gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf \
+    gcc-i686-linux-gnu gcc-s390x-linux-gnu $(DEB_QEMU_USER) debootstrap \
+    wget util-linux pkg-config valgrind python3
+# The packages of each foreign root (of its architecture, from the same
+# release): with their dependencies, what the unit suite and the module
+# build against and what apache2 runs with; apache2-dev alone, for
+# httpd's headers (its dependencies are a whole native toolchain).
+CROSS_ROOT_DEBS := apache2-bin libapr1-dev libaprutil1-dev libc6-dev \
+    check libsubunit-dev
+CROSS_ROOT_NODEPS := apache2-dev
+# The .deb for another architecture (make deb-cross): built in an amd64
+# root of this release (dpkg --add-architecture happens there, never on
+# the machine), checked here with lintian.  In the root: the cross
+# compiler for CROSS_DEB_ARCH and what apt-get build-dep -a adds.
+DEBS_DEB_CROSS := debootstrap tar util-linux git lintian dpkg-dev
+CROSS_DEB_ROOT_DEBS = build-essential crossbuild-essential-$(CROSS_DEB_ARCH) \
+    dpkg-dev debhelper
+
+# What `make test` needs, for .ci/run's one apt-get (in the other release's
+# root, where `make test` runs no cross target, not the cross tools).
 DEBS_TEST = make $(DEBS_BUILD) $(DEBS_UNIT) $(DEBS_IT) valgrind $(DEBS_FUZZ) \
     $(DEBS_SAN) $(DEBS_DEB) $(DEBS_RPM) $(DEBS_MATRIX) $(DEBS_INTEROP) \
-    $(DEBS_PROXIES) $(DEBS_DESYNC) $(DEBS_PROMETHEUS) $(DEBS_DISTRO) perl
+    $(DEBS_PROXIES) $(DEBS_DESYNC) $(DEBS_PROMETHEUS) $(DEBS_DISTRO) perl \
+    $(if $(MOD_EXPECT_DISTRO),,$(DEBS_CROSS) $(DEBS_DEB_CROSS))
