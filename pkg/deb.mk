@@ -11,18 +11,47 @@
 #                                    port, purge), then pkg/upgrade-test.sh
 #                                    from it to a build of the same tree
 #                                    under a higher version
+#   make -f Makefile.apxs deb-cross  as root: the package cross-built for
+#                                    CROSS_DEB_ARCH (arm64) with
+#                                    dpkg-buildpackage -a, in an amd64
+#                                    root of this release
+#                                    (pkg/build-deb-cross.sh), into
+#                                    $(DEB_OUT)/ARCH; the same lintian;
+#                                    its files checked by
+#                                    pkg/deb-contents.sh, as the amd64
+#                                    package's are, and against that
+#                                    package's list when one is in
+#                                    $(DEB_OUT)
 
 DEB_OUT  ?= $(TOP)/.debbuild
 # DEBS_DEB is in pkg/debs.mk.
 DEB_NAME := libapache2-mod-expect
 
-.PHONY: deb deb-test
+CROSS_DEB_ARCH ?= arm64
+
+.PHONY: deb deb-test deb-cross
 
 deb:
 	@$(call need,$(DEBS_DEB))
 	sh "$(TOP)/pkg/build-deb.sh" "$(DEB_OUT)"
 	lintian --fail-on error,warning --pedantic -I -E --show-overrides \
 	    "$(DEB_OUT)"/$(DEB_NAME)_*.changes
+	sh "$(TOP)/pkg/deb-contents.sh" "$(DEB_OUT)"/$(DEB_NAME)_*.deb
+
+# CROSS_CACHE is t/cross/cross.mk's.
+deb-cross:
+	@[ "$$(id -u)" = 0 ] || \
+	    { echo "deb-cross builds in a chroot: run it as root" >&2; exit 1; }
+	@$(call need,$(DEBS_DEB_CROSS))
+	CROSS_CACHE="$(CROSS_CACHE)" \
+	CROSS_DEB_ROOT_DEBS="$(CROSS_DEB_ROOT_DEBS)" \
+	    sh "$(TOP)/pkg/build-deb-cross.sh" $(CROSS_DEB_ARCH) \
+	    "$(DEB_OUT)/$(CROSS_DEB_ARCH)"
+	lintian --fail-on error,warning --pedantic -I -E --show-overrides \
+	    "$(DEB_OUT)/$(CROSS_DEB_ARCH)"/$(DEB_NAME)_*_$(CROSS_DEB_ARCH).changes
+	sh "$(TOP)/pkg/deb-contents.sh" \
+	    "$(DEB_OUT)/$(CROSS_DEB_ARCH)"/$(DEB_NAME)_*_$(CROSS_DEB_ARCH).deb \
+	    $(firstword $(wildcard $(DEB_OUT)/$(DEB_NAME)_*_amd64.deb))
 
 deb-test: deb
 	@[ "$$(id -u)" = 0 ] || \
