@@ -138,7 +138,8 @@ mkdir "$root"
 tar -C "$root" -xf "$base"
 flock -u 9
 
-rm -f "$out/$name"_* "$out/build.log"
+rm -f "$out/$name"*.deb "$out/$name"*.ddeb "$out/$name"*.changes \
+    "$out/$name"*.buildinfo "$out/build.log"
 src=$root/src/$name
 mkdir -p "$src"
 cd "$top"
@@ -158,7 +159,8 @@ fi
 if grep -E '\.[ch]:[0-9]+(:[0-9]+)?: warning:' "$out/build.log" >&2; then
     die "the compiler warned, see $out/build.log"
 fi
-for f in "$root/src/$name"_*; do
+# The package, its -dbgsym and what lists them.
+for f in "$root/src/$name"*; do
     case $f in
     *.deb|*.ddeb|*.changes|*.buildinfo) cp "$f" "$out/" ;;
     esac

@@ -51,7 +51,7 @@ deb-cross:
 	    "$(DEB_OUT)/$(CROSS_DEB_ARCH)"/$(DEB_NAME)_*_$(CROSS_DEB_ARCH).changes
 	sh "$(TOP)/pkg/deb-contents.sh" \
 	    "$(DEB_OUT)/$(CROSS_DEB_ARCH)"/$(DEB_NAME)_*_$(CROSS_DEB_ARCH).deb \
-	    $(firstword $(wildcard $(DEB_OUT)/$(DEB_NAME)_*_amd64.deb))
+	    $(or $(firstword $(wildcard $(DEB_OUT)/$(DEB_NAME)_*_amd64.deb)),none)
 
 deb-test: deb
 	@[ "$$(id -u)" = 0 ] || \

@@ -109,13 +109,14 @@ DEBS_DISTRO := debootstrap tar findutils util-linux git
 # whose binaries are static there (its qemu-user-static is only links,
 # and depends on qemu-user-binfmt, which registers them); debootstrap and
 # wget for the foreign roots; pkg-config reads their .pc files; valgrind
-# for its header (t/unit/main.c), which serves every CPU.
+# for its header (t/unit/main.c), which serves every CPU; gcc and APR's
+# headers for the layout probe built for this machine.
 DEB_QEMU_USER_bookworm := qemu-user-static
 DEB_QEMU_USER_trixie   := qemu-user
 DEB_QEMU_USER := $(DEB_QEMU_USER_$(DEB_FAMILY))
 DEBS_CROSS := gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf \
     gcc-i686-linux-gnu gcc-s390x-linux-gnu $(DEB_QEMU_USER) debootstrap \
-    wget util-linux pkg-config valgrind python3
+    wget util-linux pkg-config valgrind python3 gcc libapr1-dev
 # The packages of each foreign root (of its architecture, from the same
 # release): with their dependencies, what the unit suite and the module
 # build against and what apache2 runs with; apache2-dev alone, for
