@@ -84,6 +84,11 @@ cgi cgid dir env headers http2 log_config log_forensic logio mime \
 negotiation proxy proxy_http reflector reqtimeout rewrite setenvif \
 socache_shmcb ssl status unixd"
 
+# -g: a crashed child's core must give a backtrace with every frame's
+# function, file and line, and its locals (t/cores.sh).  No -O: without
+# CFLAGS, httpd's configure sets none either, and the matrix has always
+# run these releases unoptimised.
+
 # Workarounds for building old releases with Debian 12 (gcc 12, OpenSSL 3),
 # as compiler flags only; the sources are never changed:
 # - 2.4.37's mod_ssl calls ERR_GET_FUNC(), which OpenSSL 3 removed
@@ -104,7 +109,7 @@ step "configure" ./configure --prefix="$prefix" \
     --with-pcre="$pcre" \
     --enable-modules=none --enable-mods-shared="$mods" \
     --enable-mpms-shared="event worker prefork" \
-    CPPFLAGS="$cppflags"
+    CFLAGS="-g" CPPFLAGS="$cppflags"
 step "make -j2" make -j2
 step "make install" make install DESTDIR="$stage/root"
 
