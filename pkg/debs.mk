@@ -46,11 +46,18 @@ DEB_TRAFFICSERVER_bookworm := trafficserver
 DEB_TRAFFICSERVER_trixie   :=
 DEB_TRAFFICSERVER := $(DEB_TRAFFICSERVER_$(DEB_FAMILY))
 
+# A crashed httpd's backtrace (t/cores.sh): gdb, and libc's symbols.
+# httpd's own (apache2-bin-dbgsym) are in Debian's debug archive, which
+# this machine cannot reach: Debian's apache2 shows its exported functions
+# only, the release matrix's builds (-g) every frame with its line.
+DEBS_CORES := gdb libc6-dbg
+
 # Building the module, the unit suite, the integration suite.
 DEBS_BUILD := apache2 apache2-dev gcc libc6-dev
 DEBS_UNIT  := check pkg-config libapr1-dev
 DEBS_IT    := apache2 libapache2-mod-perl2 libwww-perl python3 python3-h2 \
-              curl openssl libio-socket-ssl-perl
+              curl openssl libio-socket-ssl-perl $(DEBS_CORES)
+
 
 # Hardening (t/fuzz/fuzz.mk): clang with libFuzzer; gcc's sanitizer
 # runtimes for the unit suite and the module.
