@@ -23,6 +23,12 @@
 # the root is removed afterwards (KEEP_ROOT=1 keeps it, unmounted).
 # Inside, MOD_EXPECT_DISTRO is set, so .ci/run does not start yet another
 # release's run; CI_TARGET and FUZZ_SECONDS are passed on.
+#
+# Before the root is removed, what its run kept for a reader (its
+# EXPECT_LOGS: the failed integration runs' t/logs, the matrix's logs,
+# cores and backtraces; and the tree's own t/logs) is copied out, to
+# $EXPECT_LOGS/distro-<release> (EXPECT_LOGS default
+# /var/tmp/mod_expect-logs/distro-<release>-<date>), named at the end.
 set -eu
 
 dist=${1:?usage: t/distro/run.sh RELEASE (e.g. trixie, bookworm)}
@@ -70,11 +76,34 @@ if [ ! -f "$base" ] || [ -n "$(find "$base" -mtime +"$max_age")" ]; then
 fi
 
 root=$(mktemp -d "$cache/root.XXXXXX")
+# Where the run in the root keeps logs, and where they go out to.
+inner_logs=/var/tmp/mod_expect-logs/ci-$dist
+if [ -n "${EXPECT_LOGS:-}" ]; then
+    logs_out=$EXPECT_LOGS/distro-$dist
+else
+    logs_out=/var/tmp/mod_expect-logs/distro-$dist-$(date +%Y%m%d-%H%M%S)
+fi
+copy_logs() {
+    found=""
+    if [ -n "$(ls -A "$root$inner_logs" 2>/dev/null)" ]; then
+        mkdir -p "$logs_out"
+        cp -a "$root$inner_logs/." "$logs_out/"
+        found=1
+    fi
+    if [ -n "$(ls -A "$root/src/main/t/logs" 2>/dev/null)" ]; then
+        mkdir -p "$logs_out"
+        cp -a "$root/src/main/t/logs" "$logs_out/src-main-t-logs"
+        found=1
+    fi
+    [ -z "$found" ] ||
+        echo "distro $dist: the root's kept logs, cores and backtraces: $logs_out"
+}
 # Every mount under the root, innermost first.  (The root itself is no
 # mount point, so findmnt -R on it lists nothing.)
 mounts() { findmnt -n -l -o TARGET | grep -F "$root/" | sort -r; }
 cleanup() {
     status=$?
+    copy_logs || true
     # A busy mount is lazily detached, so that the root is never removed
     # with a mount still under it; /dev's submounts may appear twice.
     for _ in 1 2 3; do
@@ -132,6 +161,7 @@ set +e
 chroot "$root" /usr/bin/env -i \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     HOME=/root LANG=C.UTF-8 CI=true MOD_EXPECT_DISTRO="$dist" \
+    EXPECT_LOGS="$inner_logs" \
     ${FUZZ_SECONDS:+FUZZ_SECONDS=$FUZZ_SECONDS} \
     ${CI_TARGET:+CI_TARGET="$CI_TARGET"} \
     /bin/bash /src/main/.ci/run </dev/null
