@@ -6,8 +6,9 @@
                                             (make -f Makefile.apxs prometheus-plot)
 
 Starts, each a child process with its own files in a directory of its own
-under /tmp, on free ports of 127.0.0.1 (nothing of the system's services
-is used or touched):
+under /tmp, on free ports of 127.0.0.1 (t/lib/harness.py: ready once its
+own processes listen; nothing of the system's services is used or
+touched):
 
   - two servers, "a" and "b": Debian's apache2 with the freshly built
     module, from t/prometheus/httpd.conf, the counters at /metrics
@@ -48,7 +49,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -58,8 +58,12 @@ import time
 import urllib.parse
 import urllib.request
 
+sys.dont_write_bytecode = True     # no __pycache__ in the tree
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, '..', '..'))
+sys.path.insert(0, os.path.join(TOP, 't', 'lib'))
+import harness  # noqa: E402
+
 APACHE2 = os.environ.get('APACHE2', '/usr/sbin/apache2')
 MODULE = os.environ.get('MODULE', os.path.join(TOP, '.libs', 'mod_expect.so'))
 PROMETHEUS = '/usr/bin/prometheus'
@@ -69,8 +73,12 @@ SLOW_MS = 300
 # server: (refused, met at once, slow)
 TRAFFIC = {'a': (7, 2, 18), 'b': (5, 1, 9)}
 
+# The pause between two rounds of the plot's traffic: its rhythm, what
+# the graphs show, not a wait for something to happen.
+PLOT_PAUSE = 0.25
+
 results = []
-procs = []
+children = harness.Children()
 
 
 def check(ok, what, detail=''):
@@ -80,29 +88,10 @@ def check(ok, what, detail=''):
     sys.stdout.flush()
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def http_get(url, headers=None, timeout=10):
     req = urllib.request.Request(url, headers=headers or {})
     with urllib.request.urlopen(req, timeout=timeout) as res:
         return res.status, dict(res.headers), res.read().decode()
-
-
-def wait_port(port, deadline=20):
-    end = time.time() + deadline
-    while time.time() < end:
-        try:
-            socket.create_connection(('127.0.0.1', port), 1).close()
-            return True
-        except OSError:
-            time.sleep(0.1)
-    return False
 
 
 def read_status(s, buf):
@@ -158,41 +147,6 @@ def run_parallel(jobs, width=8):
     return out
 
 
-def start(args, env=None, log=None):
-    p = subprocess.Popen(args, env=env, stdout=log or subprocess.DEVNULL,
-                         stderr=subprocess.STDOUT, start_new_session=True)
-    procs.append(p)
-    return p
-
-
-def stop_all(servers):
-    for name, s in servers.items():
-        subprocess.call([APACHE2, '-f', os.path.join(HERE, 'httpd.conf'),
-                         '-k', 'stop'] + s['defines'], env=s['env'],
-                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for p in procs:
-        if p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-    # apache2 -k stop returns at once: wait for each parent to go.
-    for s in servers.values():
-        try:
-            with open(s['pidfile']) as f:
-                pid = int(f.read())
-        except (OSError, ValueError):
-            continue
-        for _ in range(100):
-            try:
-                os.kill(pid, 0)
-            except OSError:
-                break
-            time.sleep(0.1)
-
-
 def alert_rules():
     """The first ```yaml block of docs/status.md that holds "groups:"."""
     with open(os.path.join(TOP, 'docs', 'status.md')) as f:
@@ -218,18 +172,24 @@ def scalar(port, query):
     return float(r[0]['value'][1]) if r else None
 
 
-def wait_for(what, test, seconds=30):
-    end = time.time() + seconds
-    last = None
-    while time.time() < end:
+def wait_for(what, test, bound=harness.EVENT_BOUND):
+    """What test() gives once it is true (Prometheus has scraped, or
+    evaluated, what it needs), polled through harness.wait_for; after
+    bound seconds, its last answer or the error it raised, which the
+    check then shows."""
+    last = [None]
+
+    def attempt():
         try:
-            last = test()
-            if last:
-                return last
+            last[0] = test()
         except (OSError, RuntimeError, ValueError) as e:
-            last = e
-        time.sleep(0.5)
-    return last
+            last[0] = e
+            return None
+        return last[0]
+    try:
+        return harness.wait_for(what, attempt, bound)
+    except harness.Timeout:
+        return last[0]
 
 
 def auto(port):
@@ -285,35 +245,52 @@ def main():
     shutil.copy(os.path.join(HERE, 'slow.lua'), d)
     servers = {}
     for name in ('a', 'b'):
-        env = dict(os.environ, PM_DIR=d, PM_PORT=str(free_port()),
-                   PM_NAME=name, PM_MODULE=MODULE, PM_SLOW_MS=str(SLOW_MS))
-        servers[name] = {'env': env, 'port': int(env['PM_PORT']),
-                         'defines': ['-DPM_ROOT'] if root else [],
-                         'pidfile': os.path.join(d, 'httpd-%s.pid' % name)}
-    prom_port = free_port()
-    exporter_port = free_port()
+        env = dict(os.environ, PM_DIR=d, PM_NAME=name, PM_MODULE=MODULE,
+                   PM_SLOW_MS=str(SLOW_MS))
+        servers[name] = {'env': env,
+                         'defines': ['-DPM_ROOT'] if root else []}
 
-    def stop(*_):
-        stop_all(servers)
+    harness.exit_on_signals()
+    try:
+        return run(d, servers, plot)
+    finally:
+        children.stop_all()
         if os.environ.get('KEEP'):
             print('kept', d)
         else:
             shutil.rmtree(d, ignore_errors=True)
 
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    signal.signal(signal.SIGINT, lambda *_: sys.exit(1))
+
+def start(name, what, make_argv, env=None, out=None):
+    """Start a daemon through harness.Children, ready once its own
+    processes listen on its port; the port, or None (the check says why)."""
     try:
-        return run(d, servers, prom_port, exporter_port, plot)
-    finally:
-        stop()
+        port = children.start(name, make_argv, env=env, out=out)[0]
+    except harness.StartError as e:
+        check(False, '%s started' % what, e)
+        return None
+    check(True, '%s started on 127.0.0.1:%d' % (what, port))
+    return port
 
 
-def run(d, servers, prom_port, exporter_port, plot):
+def summary():
+    print('%d passed, %d failed' % (results.count(True), results.count(False)))
+    return 0 if all(results) else 1
+
+
+def run(d, servers, plot):
+    conf = os.path.join(HERE, 'httpd.conf')
     for name, s in servers.items():
-        rc = subprocess.call([APACHE2, '-f', os.path.join(HERE, 'httpd.conf'),
-                              '-k', 'start'] + s['defines'], env=s['env'])
-        check(rc == 0 and wait_port(s['port']),
-              'server %s started on 127.0.0.1:%d' % (name, s['port']))
+        # httpd.conf's ${PM_PORT}: a Define, so that each try of a port
+        # has its own.
+        s['port'] = start('apache2-' + name, 'server %s' % name,
+                          lambda ports, s=s: [
+                              APACHE2, '-f', conf, '-DFOREGROUND']
+                          + s['defines']
+                          + ['-C', 'Define PM_PORT %d' % ports[0]],
+                          env=s['env'])
+        if s['port'] is None:
+            return summary()
 
     # The alert rules, as docs/status.md gives them.
     rules = alert_rules()
@@ -339,12 +316,15 @@ def run(d, servers, prom_port, exporter_port, plot):
                 '      - targets: [%s]\n'
                 % (rules_file, ', '.join('"127.0.0.1:%d"' % s['port']
                                          for s in servers.values())))
-    prom_log = open(os.path.join(d, 'prometheus.log'), 'w')
-    start([PROMETHEUS, '--config.file=' + os.path.join(d, 'prometheus.yml'),
-           '--storage.tsdb.path=' + os.path.join(d, 'data'),
-           '--web.listen-address=127.0.0.1:%d' % prom_port],
-          log=prom_log)
-    check(wait_port(prom_port), 'prometheus started on 127.0.0.1:%d' % prom_port)
+    prom_port = start(
+        'prometheus', 'prometheus',
+        lambda ports: [PROMETHEUS,
+                       '--config.file=' + os.path.join(d, 'prometheus.yml'),
+                       '--storage.tsdb.path=' + os.path.join(d, 'data'),
+                       '--web.listen-address=127.0.0.1:%d' % ports[0]],
+        out=os.path.join(d, 'prometheus.log'))
+    if prom_port is None:
+        return summary()
 
     help_text = subprocess.run([EXPORTER, '--help'], capture_output=True,
                                text=True)
@@ -352,11 +332,15 @@ def run(d, servers, prom_port, exporter_port, plot):
                    if '--web.listen-address' in help_text.stdout + help_text.stderr
                    else '--telemetry.address')
     a = servers['a']
-    start([EXPORTER, '--scrape_uri=http://127.0.0.1:%d/server-status?auto'
-           % a['port'], '%s=127.0.0.1:%d' % (listen_flag, exporter_port)],
-          log=open(os.path.join(d, 'exporter.log'), 'w'))
-    check(wait_port(exporter_port),
-          'prometheus-apache-exporter started on 127.0.0.1:%d' % exporter_port)
+    exporter_port = start(
+        'exporter', 'prometheus-apache-exporter',
+        lambda ports: [EXPORTER,
+                       '--scrape_uri=http://127.0.0.1:%d/server-status?auto'
+                       % a['port'],
+                       '%s=127.0.0.1:%d' % (listen_flag, ports[0])],
+        out=os.path.join(d, 'exporter.log'))
+    if exporter_port is None:
+        return summary()
 
     if plot:
         return plot_run(d, servers, prom_port, plot)
@@ -465,9 +449,7 @@ def run(d, servers, prom_port, exporter_port, plot):
     check(a_lines and not expect_like,
           'it exports none of the %d Expect* lines of ?auto' % len(a_lines),
           expect_like[:3])
-
-    print('%d passed, %d failed' % (results.count(True), results.count(False)))
-    return 0 if all(results) else 1
+    return summary()
 
 
 def plot_run(d, servers, prom_port, out):
@@ -486,8 +468,14 @@ def plot_run(d, servers, prom_port, out):
         if 2 * phase <= t < 3 * phase:
             jobs += [(a, '/strict')] * 4 + [(b, '/strict')] * 2
         run_parallel(jobs)
-        time.sleep(0.25)
-    time.sleep(3)
+        time.sleep(PLOT_PAUSE)
+    # The graphs end once Prometheus has scraped both servers after the
+    # last upload: their last points hold all of the traffic.
+    traffic_end = time.time()
+    q = 'count(timestamp(up{job="apache"}) > %.3f)' % traffic_end
+    if wait_for('a scrape after the traffic',
+                lambda: scalar(prom_port, q) == 2) is not True:
+        check(False, 'prometheus scraped both servers after the traffic')
     end_t = time.time()
 
     def series(query):
@@ -541,8 +529,7 @@ def plot_run(d, servers, prom_port, out):
                 'unset multiplot\n')
     rc = subprocess.call(['gnuplot', script])
     check(rc == 0 and os.path.exists(out), 'the graphs drawn into %s' % out)
-    print('%d passed, %d failed' % (results.count(True), results.count(False)))
-    return 0 if all(results) else 1
+    return summary()
 
 
 if __name__ == '__main__':
