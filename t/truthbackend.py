@@ -13,8 +13,10 @@ It runs apart from the httpd under test so that a front request whose
 client went away never holds one of that httpd's workers through its
 backend request: the suite's workers stay free for the next case.
 """
+import ctypes
 import http.server
 import os
+import signal
 import sys
 import threading
 import time
@@ -44,8 +46,29 @@ class Backend(http.server.BaseHTTPRequestHandler):
         pass
 
 
+# prctl(2): a signal for this process when the thread that forked it ends.
+PR_SET_PDEATHSIG = 1
+
+
 def orphaned(parent):
-    """Ends this process once t/truth.t, whatever stopped it, is gone."""
+    """Ends this process once t/truth.t, whatever stopped it, is gone: the
+    kernel kills it when its parent ends (prctl PR_SET_PDEATHSIG, set by
+    the main thread, which lives as long as the process; the test's Perl
+    has one thread), and a parent gone before that was set shows in
+    getppid().  Where prctl is missing, a thread polls getppid()."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        armed = libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        armed = False
+    if os.getppid() != parent:
+        os._exit(0)
+    if not armed:
+        threading.Thread(target=poll_parent, args=(parent,),
+                         daemon=True).start()
+
+
+def poll_parent(parent):
     while os.getppid() == parent:
         time.sleep(1)
     os._exit(0)
@@ -60,8 +83,7 @@ class Server(http.server.ThreadingHTTPServer):
 def main():
     server = Server(("127.0.0.1", int(sys.argv[1])), Backend)
     server.daemon_threads = True
-    threading.Thread(target=orphaned, args=(os.getppid(),),
-                     daemon=True).start()
+    orphaned(os.getppid())
     print("ready", flush=True)
     server.serve_forever()
 
