@@ -37,8 +37,11 @@ A client behaviour listed in KNOWN for the client's version (libcurl's
 for curl and PHP, the JDK's for Java, Go's) is reported as "known: ..."
 and not counted as a failure, as long as it is what KNOWN says (the
 problem and the number of requests the origin saw); a covered case that
-passes or fails otherwise fails.  Whatever happens, apache2 and the front
-are stopped at the end, and the last line says "N passed, N failed".
+passes or fails otherwise fails.  The logs are read once apache2 has
+stopped gracefully, every request it took answered and logged; whatever
+happens, apache2 and the front are stopped at the end (apache2 through
+t/lib/harness.py, the client programs run by t/lib/clients.py), and the
+last line says "N passed, N failed".
 
 Settings (environment): APACHE2 (default /usr/sbin/apache2), MODULE (the
 module to load, default .libs/mod_expect.so), CLIENTS (a comma-separated
@@ -51,18 +54,20 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.dont_write_bytecode = True     # no __pycache__ in the tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import front as keepopen    # noqa: E402
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, '..', '..'))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(TOP, 't', 'lib'))
+import front as keepopen    # noqa: E402
+import clients as programs  # noqa: E402
+import harness  # noqa: E402
+
 APACHE2 = os.environ.get('APACHE2', '/usr/sbin/apache2')
 MODULE = os.environ.get('MODULE', os.path.join(TOP, '.libs', 'mod_expect.so'))
 STALL = 3.0
@@ -214,91 +219,31 @@ NO_H2 = {
     'botocore': 'urllib3 speaks HTTP/1.1 only',
 }
 
-apache = None
 workdir = None
 relay = None        # the keep-open front
+children = harness.Children()
+# The access log's fields (httpd.conf's LogFormat "interop").
+LOG_FIELDS = ('port', 'k', 'status', 'expect', 'read', 'in', 'proto',
+              'method', 'path')
 
 
 def stop_server():
-    global apache, relay
+    """The front, then apache2: stopped gracefully (SIGWINCH), it answers
+    and logs every request it took before it exits, so that its logs are
+    whole once it is gone."""
+    global relay
     if relay is not None:
         relay.stop()
         relay = None
-    if apache is None:
-        return
-    if apache.poll() is None:
-        apache.terminate()
+    proc = children.procs.get('apache2')
+    if proc is not None and proc.poll() is None:
         try:
-            apache.wait(10)
-        except subprocess.TimeoutExpired:
-            # apache2 and its children: the process group it leads.
-            os.killpg(apache.pid, signal.SIGKILL)
-            apache.wait()
-    apache = None
-
-
-def on_signal(signum, frame):
-    raise SystemExit(128 + signum)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if apache.poll() is not None:
-            return False
-        try:
-            with socket.create_connection(('127.0.0.1', port), 0.5):
-                return True
-        except OSError:
-            time.sleep(0.1)
-    return False
-
-
-def run(cmd, **kw):
-    return subprocess.run(cmd, check=True, **kw)
-
-
-def build_clients(clients):
-    """Compile the Go and Java clients into the work directory."""
-    out = {}
-    src = os.path.join(HERE, 'clients')
-    if 'go' in clients:
-        gopath = os.path.join(workdir, 'gopath')
-        os.makedirs(gopath)
-        # Go's build cache is kept between runs where there is a home to
-        # keep it in (the standard library is compiled once).
-        cache = os.environ.get('GOCACHE') or os.path.expanduser(
-            '~/.cache/go-build')
-        try:
-            os.makedirs(cache, exist_ok=True)
-        except OSError:
-            cache = os.path.join(workdir, 'gocache')
-        env = dict(os.environ, GO111MODULE='off',
-                   GOPATH=gopath + ':/usr/share/gocode', GOFLAGS='',
-                   GOCACHE=cache)
-        exe = os.path.join(workdir, 'goclient')
-        t = time.monotonic()
-        run(['go', 'build', '-o', exe, os.path.join(src, 'goclient.go')],
-            env=env)
-        print('interop: go client built in %.1f s' % (time.monotonic() - t))
-        out['go'] = [exe]
-    if 'java' in clients:
-        classes = os.path.join(workdir, 'classes')
-        t = time.monotonic()
-        run(['javac', '-d', classes, os.path.join(src, 'JavaClient.java')])
-        print('interop: java client built in %.1f s' % (time.monotonic() - t))
-        out['java'] = ['java', '-cp', classes, 'JavaClient']
-    out['curl'] = ['/bin/sh', os.path.join(src, 'curl.sh')]
-    out['php'] = ['php', os.path.join(src, 'client.php')]
-    out['node'] = ['node', os.path.join(src, 'client.js')]
-    out['botocore'] = ['/usr/bin/python3', os.path.join(src, 'boto.py')]
-    return out
+            os.kill(proc.pid, signal.SIGWINCH)
+            harness.wait_for('apache2 to stop',
+                             lambda: proc.poll() is not None)
+        except (ProcessLookupError, harness.Timeout):
+            pass
+    children.stop_all()
 
 
 def cases_for(client, proto):
@@ -316,62 +261,6 @@ def cases_for(client, proto):
                           'sname': sname, 'expect': expect,
                           'client': client, 'proto': proto})
     return cases
-
-
-def run_client(cmd, base, proto, cases):
-    """Run one client program over its cases; its report lines by id."""
-    lines = ''.join('%s\t%s/%s/b/%s\t%d\t%s\n'
-                    % (c['id'], base, c['scope'], c['id'], c['size'],
-                       c['expect']) for c in cases)
-    limit = len(cases) * (BOUND + 2) + 30
-    # Through the front the client speaks HTTP/1.1 as usual.
-    proto = 'h1' if proto == 'front' else proto
-    env = dict(os.environ, CLIENT_BOUND=str(BOUND), IOP_PROTO=proto,
-               IOP_BASE=base)
-    # In a process group of its own, so that what it runs (curl, the JVM's
-    # threads) is stopped with it.
-    p = subprocess.Popen(cmd + [proto], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         env=env, text=True, start_new_session=True)
-    try:
-        out, err = p.communicate(lines, timeout=limit)
-        rc = p.returncode
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        out, err = p.communicate()
-        err += '\nthe client ran past %d s and was stopped' % limit
-        rc = -1
-    except BaseException:
-        os.killpg(p.pid, signal.SIGKILL)
-        p.wait()
-        raise
-    got = {}
-    for line in out.splitlines():
-        f = line.split('\t')
-        if len(f) >= 6 and f[0] in {c['id'] for c in cases}:
-            got[f[0]] = {'status': int(f[1]) if f[1].isdigit() else 0,
-                         'saw100': f[2], 'ms': float(f[3]), 'xrun': f[4],
-                         'error': f[5] if len(f) > 5 else ''}
-    if rc != 0 or len(got) != len(cases):
-        sys.stderr.write('interop: %s %s exited %s\n%s\n'
-                         % (cmd[-1], proto, rc, err[-3000:]))
-    return got
-
-
-def read_log(path):
-    entries = []
-    with open(path) as fh:
-        for line in fh:
-            f = line.rstrip('\n').split('\t')
-            if len(f) < 9:
-                entries.append({'raw': line, 'path': '', 'status': 0})
-                continue
-            entries.append({'port': f[0], 'k': int(f[1]) if f[1].isdigit() else 0,
-                            'status': int(f[2]) if f[2].isdigit() else 0,
-                            'expect': f[3], 'read': f[4], 'in': f[5],
-                            'proto': f[6], 'method': f[7], 'path': f[8],
-                            'raw': line})
-    return entries
 
 
 def judge(c, r, log, seen_ports, version):
@@ -455,9 +344,8 @@ def judge(c, r, log, seen_ports, version):
 
 
 def main():
-    global apache, workdir, relay
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    global workdir, relay
+    harness.exit_on_signals()
     if not os.path.isfile(MODULE):
         sys.exit('%s is missing: build it first (make -f Makefile.apxs)'
                  % MODULE)
@@ -481,27 +369,29 @@ def main():
         shutil.copy(os.path.join(HERE, 'count.cgi'),
                     os.path.join(workdir, 'cgi', 'count'))
         os.chmod(os.path.join(workdir, 'cgi', 'count'), 0o755)
-        cmds = build_clients(clients)
+        cmds = programs.build(clients, workdir, 'interop')
         versions = client_versions(clients)
         print('interop: versions: %s' % ', '.join(
             '%s %s' % (k, '.'.join(map(str, v)) if v else 'unknown')
             for k, v in sorted(versions.items())))
 
-        port = free_port()
-        env = dict(os.environ, IOP_DIR=workdir, IOP_PORT=str(port),
-                   IOP_MODULE=MODULE)
+        env = dict(os.environ, IOP_DIR=workdir, IOP_MODULE=MODULE)
         args = [APACHE2, '-d', workdir, '-f', os.path.join(HERE, 'httpd.conf'),
                 '-DFOREGROUND']
         if os.geteuid() == 0:
             args.append('-DIOP_ROOT')
-        apache = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL,
-                                  start_new_session=True)
-        if not wait_port(port, 15):
-            log = open(os.path.join(workdir, 'error_log')).read() \
-                if os.path.exists(os.path.join(workdir, 'error_log')) else ''
-            sys.exit('apache2 did not start\n' + log)
+        try:
+            # httpd.conf's ${IOP_PORT}: a Define on the command line, so
+            # that each try of a port has its own.
+            port = children.start('apache2', lambda ports: args + [
+                '-C', 'Define IOP_PORT %d' % ports[0]], env=env)[0]
+        except harness.StartError as e:
+            path = os.path.join(workdir, 'error_log')
+            log = open(path).read() if os.path.exists(path) else ''
+            sys.exit('apache2 did not start: %s\n%s' % (e, log))
         base = 'http://127.0.0.1:%d' % port
-        print('interop: apache2 pid %d on %s, %s' % (apache.pid, base, workdir))
+        print('interop: apache2 pid %d on %s, %s'
+              % (children.procs['apache2'].pid, base, workdir))
         relay = keepopen.Front(port)
         print('interop: keep-open front on 127.0.0.1:%d' % relay.port)
 
@@ -511,19 +401,24 @@ def main():
                 cases = cases_for(client, proto)
                 t = time.monotonic()
                 before = relay.accepted
-                got = run_client(cmds[client], 'http://127.0.0.1:%d'
-                                 % relay.port if proto == 'front' else base,
-                                 proto, cases)
+                got = programs.run(cmds[client], 'http://127.0.0.1:%d'
+                                   % relay.port if proto == 'front' else base,
+                                   proto, cases, BOUND, 'interop')
                 print('interop: %s %s: %d cases in %.1f s%s'
                       % (client, proto, len(cases), time.monotonic() - t,
                          ', %d connections to the front'
                          % (relay.accepted - before)
                          if proto == 'front' else ''))
                 results.extend((c, got.get(c['id'])) for c in cases)
-        time.sleep(1)   # the last lines of the access log
-        log = read_log(os.path.join(workdir, 'access_log'))
-        errlog = open(os.path.join(workdir, 'error_log')).read()
         front_errors = list(relay.errors)
+        # The logs are read once apache2 is gone: it stops gracefully,
+        # after logging every request it took (no wait for a time that
+        # should be long enough for the last lines).
+        stop_server()
+        log = programs.access_entries(
+            harness.Log(os.path.join(workdir, 'access_log')).read(),
+            LOG_FIELDS)
+        errlog = open(os.path.join(workdir, 'error_log')).read()
     finally:
         stop_server()
 
@@ -568,7 +463,7 @@ def main():
 def print_table(rows, clients):
     head = ('client', 'proto', 'scope', 'body', 'Expect', 'status', '100',
             'elapsed', 'read', 'requests', 'reused', 'verdict')
-    table = [head]
+    table = []
     for c, row in rows:
         table.append((c['client'], PROTO_NAMES[c['proto']],
                       c['scope'], c['sname'],
@@ -578,10 +473,7 @@ def print_table(rows, clients):
                       '%.0f ms' % row['ms'], str(row['read']),
                       str(row['requests']), row['reused'], row['verdict']))
     print()
-    print('| ' + ' | '.join(head) + ' |')
-    print('|' + '---|' * len(head))
-    for t in table[1:]:
-        print('| ' + ' | '.join(t) + ' |')
+    print(harness.markdown_table(head, table))
     for client in clients:
         if client in NO_H2:
             print('%s: no HTTP/2 run: %s.' % (client, NO_H2[client]))

@@ -17,8 +17,9 @@ touched.  A front whose package the release does not have at all (Debian
 
 Each front (direct: no proxy; and each proxy) gets the same cases
 from four clients: curl (a process per case), Go's net/http and Node's http
-(keep-alive: several requests per connection), all from t/interop/clients,
-and a raw socket client written here, which keeps its connection as long
+(keep-alive: several requests per connection), all from t/interop/clients
+(t/lib/clients.py runs them, as for t/interop), and a raw socket client
+written here, which keeps its connection as long
 as the server lets it.  Every proxy keeps its upstream connections
 (nginx through "keepalive", the others by default).
 
@@ -64,7 +65,6 @@ CLIENT_BOUND (seconds a client waits, default 4), KEEP=1 keeps the
 directory.
 """
 
-import importlib.util
 import os
 import re
 import shutil
@@ -73,14 +73,13 @@ import sys
 import tempfile
 import time
 
-# t/interop/run.py is loaded for its clients: no __pycache__ in the tree.
-sys.dont_write_bytecode = True
-
+sys.dont_write_bytecode = True     # no __pycache__ in the tree
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, '..', '..'))
 sys.path.insert(0, os.path.join(TOP, 't', 'lib'))
 import harness  # noqa: E402
 import fronts  # noqa: E402
+import clients as programs  # noqa: E402
 
 APACHE2 = os.environ.get('APACHE2', '/usr/sbin/apache2')
 MODULE = os.environ.get('MODULE', os.path.join(TOP, '.libs', 'mod_expect.so'))
@@ -496,16 +495,6 @@ def judge(front, origin, c, r, log):
     return row
 
 
-def load_interop():
-    spec = importlib.util.spec_from_file_location(
-        'interop', os.path.join(TOP, 't', 'interop', 'run.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    mod.workdir = workdir
-    mod.BOUND = BOUND
-    return mod
-
-
 def cell(r):
     s = str(r['status'] or 'none')
     if r['saw100'] == 'yes':
@@ -582,8 +571,8 @@ def main():
         shutil.copy(os.path.join(TOP, 't', 'interop', 'count.cgi'),
                     os.path.join(workdir, 'cgi', 'count'))
         os.chmod(os.path.join(workdir, 'cgi', 'count'), 0o755)
-        interop = load_interop()
-        cmds = interop.build_clients([c for c in clients if c != 'raw'])
+        cmds = programs.build([c for c in clients if c != 'raw'], workdir,
+                              'proxies')
         ports, started = start_servers(names)
         print('proxies: %s configurations, servers up in %.1f s, %s'
               % ('fixed' if FIXED else 'default', time.monotonic() - t0,
@@ -602,9 +591,9 @@ def main():
                     if client == 'raw':
                         got = run_raw(port, cases)
                     else:
-                        got = interop.run_client(
+                        got = programs.run(
                             cmds[client], 'http://127.0.0.1:%d' % port,
-                            'h1', cases)
+                            'h1', cases, BOUND, 'proxies')
                     results += [(front, origin, c, got.get(c['id']))
                                 for c in cases]
             print('proxies: %s done at %.1f s' % (front,
