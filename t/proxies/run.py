@@ -418,22 +418,13 @@ def run_raw(port, cases):
     return got
 
 
+# The origins' access log fields (httpd.conf's LogFormat).
+LOG_FIELDS = ('port', 'k', 'status', 'estatus', 'read', 'in', 'method',
+              'path', 'expect')
+
+
 def read_log(path):
-    entries = []
-    if not os.path.exists(path):
-        return entries
-    with open(path, errors='replace') as fh:
-        for line in fh:
-            f = line.rstrip('\n').split('\t')
-            if len(f) < 9:
-                entries.append({'raw': line, 'path': '', 'status': 0})
-                continue
-            entries.append({'port': f[0], 'k': int(f[1]) if f[1].isdigit()
-                            else 0, 'status': int(f[2]) if f[2].isdigit()
-                            else 0, 'estatus': f[3], 'read': f[4],
-                            'in': f[5], 'method': f[6], 'path': f[7],
-                            'expect': f[8], 'raw': line})
-    return entries
+    return programs.access_entries(harness.Log(path).read(), LOG_FIELDS)
 
 
 def origin_view(c, log):
@@ -655,9 +646,7 @@ def main():
 def print_table(rows, names, clients):
     head = ('proxy', 'case', 'client', 'client got', 'module origin saw',
             'time', 'verdict', 'stock: client got, origin saw, time')
-    print()
-    print('| ' + ' | '.join(head) + ' |')
-    print('|' + '---|' * len(head))
+    table = []
     for front in names:
         for name, _, _, _ in CASES:
             for client in clients:
@@ -665,7 +654,7 @@ def print_table(rows, names, clients):
                 s = rows.get((front, 'stock', client, name))
                 if not m:
                     continue
-                c, r, row = m
+                row = m[2]
                 stock = '-'
                 if s:
                     stock = '%s; %s; %.0f ms' % (
@@ -674,9 +663,10 @@ def print_table(rows, names, clients):
                         origin_cell(s[2]), s[2]['ms'])
                 got = cell(row) if row['status'] else \
                     'none (%s)' % row['error'][-40:]
-                print('| %s | %s | %s | %s | %s | %.0f ms | %s | %s |'
-                      % (front, name, client, got, origin_cell(row),
-                         row['ms'], row['verdict'], stock))
+                table.append((front, name, client, got, origin_cell(row),
+                              '%.0f ms' % row['ms'], row['verdict'], stock))
+    print()
+    print(harness.markdown_table(head, table))
     print_summary(rows, names, clients)
 
 
