@@ -19,7 +19,8 @@ use Test::More ();
 
 our @EXPORT = qw(connect_to send_raw read_response closed_by_server
                  request exchange check send_slowly read_to_eof h2
-                 h2_judged_by_core waited counters
+                 h2_judged_by_core waited counters log_mark wait_log
+                 judged
                  connect_tls tls_ca h2_tls);
 
 # is() or like(), by what is wanted.
@@ -94,12 +95,13 @@ sub would_block {
 }
 
 # Read one response, interim or final, within $opt{timeout} seconds
-# (default 5).  Returns undef when none arrives, else a hash:
+# (default 10: a bound for a loaded machine, not a wait; no test counts on
+# its running out).  Returns undef when none arrives, else a hash:
 #   status, reason, headers (lower-case name => value, repeated ones
 #   joined with ", "), body, head_only.
 sub read_response {
     my ($sock, %opt) = @_;
-    my $deadline = time + ($opt{timeout} // 5);
+    my $deadline = time + ($opt{timeout} // 10);
     my $buf = \${*$sock}{expect_buf};
 
     until ($$buf =~ /\r?\n\r?\n/) {
@@ -151,10 +153,10 @@ sub read_response {
 }
 
 # Did the server close the connection (EOF) within $timeout seconds,
-# without sending anything more?
+# (default 10) without sending anything more?
 sub closed_by_server {
     my ($sock, $timeout) = @_;
-    my $deadline = time + ($timeout // 5);
+    my $deadline = time + ($timeout // 10);
     my $before = length ${*$sock}{expect_buf};
     while (time < $deadline) {
         return 0 unless can_read($sock, $deadline - time);
@@ -203,6 +205,49 @@ sub counters {
     return { $res->{body} =~ /^(Expect[\w-]+): (\d+)$/mg };
 }
 
+# Where the test server's error log ends now: the mark wait_log() reads
+# from.
+sub log_mark {
+    return -s error_log() // 0;
+}
+
+sub error_log {
+    return Apache::Test::vars('t_logs') . '/error_log';
+}
+
+# Wait until what the error log gained after $mark matches $re, and
+# return that text; undef if it has not within $bound seconds (default
+# 60, for a loaded machine: a line that comes arrives well before).  For
+# a line the server writes after the response was sent, or a positive
+# sign that it has got this far with a request (the module's debug
+# lines, LogLevel expect:debug).
+sub wait_log {
+    my ($mark, $re, $bound) = @_;
+    my $deadline = time + ($bound // 60);
+    for (;;) {
+        my $text = '';
+        if (open my $fh, '<', error_log()) {
+            seek $fh, $mark, 0;
+            local $/;
+            $text = <$fh> // '';
+        }
+        return $text if $text =~ $re;
+        return undef if time > $deadline;
+        select(undef, undef, undef, 0.05);
+    }
+}
+
+# Has the module judged the request on $s, whose head was sent after
+# $mark?  Its debug line for that client says so (the outcome is logged
+# before any answer is sent): a positive sign that the head was read and
+# every answer the module gives at once is on its way.
+sub judged {
+    my ($s, $mark, $path) = @_;
+    my $port = $s->sockport;
+    return defined wait_log($mark,
+        qr/\[client 127\.0\.0\.1:$port\] Expect for \Q$path\E: /);
+}
+
 # A request head: request("POST", "/up", ["Expect: 100-continue", ...])
 sub request {
     my ($method, $path, $headers, %opt) = @_;
@@ -212,18 +257,19 @@ sub request {
     return "$head\r\n";
 }
 
-# Send a request head, wait up to $opt{wait} seconds for an interim 100,
-# send the body, read the final response.  Returns (interim, final): the
-# interim response or undef, and the final one.  When the final response
-# comes before the body was sent, the body is not sent at all.
+# Send a request head, wait up to $opt{wait} seconds (default 10) for the
+# interim 100 or the final answer, send the body, read the final
+# response.  Returns (interim, final): the interim response or undef, and
+# the final one.  When the final response comes before the body was sent,
+# the body is not sent at all.
 sub exchange {
     my ($sock, $head, $body, %opt) = @_;
     send_raw($sock, $head);
-    my $first = read_response($sock, timeout => $opt{wait} // 5);
+    my $first = read_response($sock, timeout => $opt{wait} // 10);
     return (undef, undef) unless $first;
     return (undef, $first) if $first->{status} >= 200;
     send_raw($sock, $body) if defined $body;
-    return ($first, read_response($sock, timeout => $opt{timeout} // 5));
+    return ($first, read_response($sock, timeout => $opt{timeout} // 10));
 }
 
 # Send $data in pieces, pausing $opt{delay} seconds (default 0.005)
@@ -254,11 +300,11 @@ sub send_slowly {
 }
 
 # Everything the server sends until it closes the connection, within
-# $timeout seconds (default 5): (bytes, closed), closed true on EOF or
+# $timeout seconds (default 10): (bytes, closed), closed true on EOF or
 # reset.  Bytes already buffered by read_response come first.
 sub read_to_eof {
     my ($sock, $timeout) = @_;
-    my $deadline = time + ($timeout // 5);
+    my $deadline = time + ($timeout // 10);
     my $data = ${*$sock}{expect_buf} // '';
     ${*$sock}{expect_buf} = '';
     while (time < $deadline) {
