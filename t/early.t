@@ -36,7 +36,7 @@ my $cl = "Content-Length: " . length $body;
     like $res && $res->{headers}{connection} // '', qr/close/i,
         '... with Connection: close, the body being unread';
     send_raw($s, "GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
-    ok closed_by_server($s, 5),
+    ok closed_by_server($s, 10),
         '... and nothing sent after it is taken for a request';
 }
 
@@ -85,5 +85,5 @@ my $cl = "Content-Length: " . length $body;
         'ExpectAllow none, 100-continue, body withheld: 417 at once';
     like $res && $res->{headers}{connection} // '', qr/close/i,
         '... with Connection: close';
-    ok closed_by_server($s, 5), '... and the server closes the connection';
+    ok closed_by_server($s, 10), '... and the server closes the connection';
 }

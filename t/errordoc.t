@@ -75,7 +75,7 @@ is $r->{body}, 'from the .htaccess', 'ErrorDocument from .htaccess';
     my $s = connect_to();
     send_raw($s, request(POST => '/ed-path', ["Expect: 100-continue",
                                               "Content-Length: 100000"]));
-    my $res = read_response($s, timeout => 3);
+    my $res = read_response($s, timeout => 10);
     like $res && $res->{body}, qr/CUSTOM-417-PAGE/,
         'ErrorDocument page at once while the body is withheld';
     like $res && $res->{headers}{connection}, qr/close/i,

@@ -16,7 +16,7 @@ for my $path ('/proxy', '/proxy-ping') {
     my $s = connect_to();
     my ($interim, $final) =
         exchange($s, request(POST => $path, ["Expect: 100-continue", $cl]), $body,
-                 wait => 4);
+                 wait => 10);
     is $interim && $interim->{status}, 100,
         "$path: the client gets its interim 100 before sending the body";
     is $final && $final->{status}, 200, "$path: 200";
@@ -30,7 +30,7 @@ for my $path ('/proxy', '/proxy-ping') {
 {
     my $s = connect_to();
     send_raw($s, request(POST => '/proxy', ["Expect: x-foo", $cl]));
-    my $res = read_response($s, timeout => 3);
+    my $res = read_response($s, timeout => 10);
     is $res && $res->{status}, 417,
         'a refused expectation is answered by the proxy, before the body';
 }
@@ -47,7 +47,7 @@ SKIP: {
     my $s = connect_to();
     send_raw($s, request(POST => '/proxy-ext', ["Expect: 100-continue, x-foo",
                                                 $cl]));
-    my $res = read_response($s, timeout => 3);
+    my $res = read_response($s, timeout => 10);
     is $res && $res->{status}, 417,
         'a proxy scope that meets x-foo: the backend\'s 417, before the body';
     is $res && $res->{headers}{'x-expect-status'}, 'met, rejected',

@@ -103,7 +103,7 @@ like $r->{body}, qr/IDX-PAGE/, '... its content';
     my ($interim, $final) = exchange($s,
         request(POST => '/ht/strict', ['Expect: 100-continue',
                                        'Content-Length: 5']),
-        'hello', wait => 3);
+        'hello', wait => 10);
     ok !$interim, 'refused after a redirect, body withheld: no 100';
     is $final && $final->{status}, 417, '... 417 before the body';
     is $final && lc($final->{headers}{connection} // ''), 'close',
@@ -117,7 +117,7 @@ like $r->{body}, qr/IDX-PAGE/, '... its content';
     my ($interim, $final) = exchange($s,
         request(POST => '/ht/loose', ['Expect: 100-continue',
                                       'Content-Length: 5']),
-        'hello', wait => 3);
+        'hello', wait => 10);
     is $interim && $interim->{status}, 100, 'met after a redirect: 100 Continue';
     is $final && $final->{status}, 200, '... then 200';
     is $final && $final->{body}, 'hello', '... with the body read';
