@@ -111,7 +111,10 @@ for my $proto (qw(h1 h2)) {
             $handler_now = $handler;
             my $name = "$proto $handler $case";
             if ($ENV{EXPECT_TRUTH_ONLY} && $name !~ /$ENV{EXPECT_TRUTH_ONLY}/) {
-                ok 1, "$name: skipped by EXPECT_TRUTH_ONLY" for 1 .. 2;
+                # A real skip of this case's two tests, not skip(): that
+                # would leave the SKIP block around every case.
+                Test::More->builder->skip("$name: not chosen by EXPECT_TRUTH_ONLY")
+                    for 1 .. 2;
                 next;
             }
             my $t0 = time;
@@ -125,13 +128,13 @@ for my $proto (qw(h1 h2)) {
                 $truth{$id} = $outcome;
             }
             my $client_ok = close $cl;
-            # Wait (at most 20 s) for every request the server began to
+            # Wait (at most 60 s) for every request the server began to
             # be logged and counted: the counters' sum then stops moving.
             # Streams reset right behind their HEADERS may or may not
             # have begun a request: there, the log must stay still for a
             # second.
             my $want = $proto eq 'h2' && $case eq 'resethead' ? 0 : $N;
-            my $deadline = time + 20;
+            my $deadline = time + 60;
             my ($by, $all, $d, $sum, $lines);
             my ($was, $still_since) = (-1, time);
             while (1) {
