@@ -52,11 +52,12 @@ DEB_TRAFFICSERVER := $(DEB_TRAFFICSERVER_$(DEB_FAMILY))
 # only, the release matrix's builds (-g) every frame with its line.
 DEBS_CORES := gdb libc6-dbg
 
-# Building the module, the unit suite, the integration suite.
+# Building the module, the unit suite, the integration suite (promtool,
+# for t/metrics.t, is in prometheus: /usr/bin/promtool on 12 and 13).
 DEBS_BUILD := apache2 apache2-dev gcc libc6-dev
 DEBS_UNIT  := check pkg-config libapr1-dev
 DEBS_IT    := apache2 libapache2-mod-perl2 libwww-perl python3 python3-h2 \
-              curl openssl libio-socket-ssl-perl $(DEBS_CORES)
+              curl openssl libio-socket-ssl-perl prometheus $(DEBS_CORES)
 
 
 # Hardening (t/fuzz/fuzz.mk): clang with libFuzzer; gcc's sanitizer
