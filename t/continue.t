@@ -26,10 +26,11 @@ my $log = "$logs/continue_log";
 
 
 # The deltas of the ExpectContinue* lines since $before, once the sum of
-# the four outcomes over $proto (H1 or H2) has grown by $n (or 10 s).
+# the four outcomes over $proto (H1 or H2) has grown by $n (or 30 s, for a
+# loaded machine).
 sub settled {
     my ($before, $proto, $n) = @_;
-    my $deadline = time + 10;
+    my $deadline = time + 30;
     my %d;
     while (1) {
         my $now = counters();
@@ -42,10 +43,11 @@ sub settled {
     return \%d;
 }
 
-# The continue_log lines for $path from offset $from on, waiting for $n.
+# The continue_log lines for $path from offset $from on, waiting for $n
+# (30 s at most).
 sub logged {
     my ($from, $path, $n) = @_;
-    my $deadline = time + 10;
+    my $deadline = time + 30;
     my @lines;
     while (1) {
         @lines = ();
@@ -360,7 +362,8 @@ SKIP: {
     chomp(my $parent = <$fh>);
     kill 'USR1', $parent;
     my $now;
-    for (1 .. 100) {
+    my $deadline = time + 60;       # a bound for a loaded machine
+    while (time < $deadline) {
         sleep 0.1;
         $s = connect_to();
         send_raw($s, request(GET => '/server-status?auto', []));

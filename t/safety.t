@@ -91,7 +91,8 @@ sub start {
     system($httpd, '-d', $dir, '-f', "$dir/httpd.conf", '-k', 'start') == 0
         or die "httpd did not start";
     $running = 1;
-    for (1 .. 100) {
+    my $deadline = time + 60;       # a bound for a loaded machine
+    while (time < $deadline) {
         return if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
         sleep 0.05;
     }
@@ -100,7 +101,8 @@ sub start {
 
 sub stop {
     system($httpd, '-d', $dir, '-f', "$dir/httpd.conf", '-k', 'stop');
-    for (1 .. 100) { last unless -e "$dir/httpd.pid"; sleep 0.05 }
+    my $deadline = time + 60;
+    while (time < $deadline) { last unless -e "$dir/httpd.pid"; sleep 0.05 }
     $running = 0;
 }
 
@@ -119,10 +121,10 @@ sub post {
 }
 
 # ExpectUnjudged once it is $want (the count comes when the refused
-# request's pool goes, with its connection), waiting 3 s at most.
+# request's pool goes, with its connection), waiting 30 s at most.
 sub unjudged {
     my $want = shift;
-    my $deadline = time + 3;
+    my $deadline = time + 30;
     my $n;
     for (;;) {
         my (undef, $res) = post('/server-status?auto', undef, 'GET');

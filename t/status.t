@@ -11,7 +11,7 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
 use POSIX ();
-use Time::HiRes qw(sleep);
+use Time::HiRes qw(sleep time);
 use lib 't/lib';
 use ExpectTest;
 
@@ -90,7 +90,8 @@ sub graceful {
     my $generation = $pre->{ParentServerConfigGeneration} // 0;
     kill('USR1', $parent) or return {};
     my $post = {};
-    for (1 .. 100) {
+    my $deadline = time + 60;       # a bound for a loaded machine
+    while (time < $deadline) {
         sleep 0.1;
         $post = status();
         last if ($post->{ParentServerConfigGeneration} // 0) > $generation;
