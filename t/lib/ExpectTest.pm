@@ -322,7 +322,7 @@ sub read_to_eof {
 # responses, in order.  See t/h2client.py for the request and response
 # hashes.
 sub h2 {
-    return run_h2client([Apache::Test::vars('port'), 10], @_);
+    return run_h2client([Apache::Test::vars('port'), 30], @_);
 }
 
 # Does httpd's core judge the Expect field of HTTP/2 requests here?
@@ -341,7 +341,7 @@ sub h2_judged_by_core {
 # the server's certificate verified; each response also has "alpn", the
 # protocol the server chose.
 sub h2_tls {
-    return run_h2client([Apache::Test::vars('expect_tls_port'), 10,
+    return run_h2client([Apache::Test::vars('expect_tls_port'), 30,
                          '--tls', tls_ca()], @_);
 }
 
