@@ -141,8 +141,10 @@ CROSS_DEB_ROOT_DEBS = build-essential crossbuild-essential-$(CROSS_DEB_ARCH) \
     dpkg-dev debhelper
 
 # What `make test` needs, for .ci/run's one apt-get (in the other release's
-# root, where `make test` runs no cross target, not the cross tools).
+# root, where `make test` runs none of TEST_ONCE_STEPS, not what only they
+# need: the RPM and matrix tools, the cross tools).
 DEBS_TEST = make $(DEBS_BUILD) $(DEBS_UNIT) $(DEBS_IT) valgrind $(DEBS_FUZZ) \
-    $(DEBS_SAN) $(DEBS_DEB) $(DEBS_RPM) $(DEBS_MATRIX) $(DEBS_INTEROP) \
-    $(DEBS_PROXIES) $(DEBS_DESYNC) $(DEBS_PROMETHEUS) $(DEBS_DISTRO) perl \
-    $(if $(MOD_EXPECT_DISTRO),,$(DEBS_CROSS) $(DEBS_DEB_CROSS))
+    $(DEBS_SAN) $(DEBS_DEB) $(DEBS_INTEROP) $(DEBS_PROXIES) $(DEBS_DESYNC) \
+    $(DEBS_PROMETHEUS) $(DEBS_DISTRO) perl \
+    $(if $(MOD_EXPECT_DISTRO),,$(DEBS_RPM) $(DEBS_MATRIX) $(DEBS_CROSS) \
+        $(DEBS_DEB_CROSS))
