@@ -22,6 +22,8 @@ import subprocess
 import sys
 import time
 
+import harness
+
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 SOURCES = os.path.join(TOP, 't', 'interop', 'clients')
 
@@ -31,19 +33,7 @@ def build(names, workdir, who):
     ones into workdir first (who names the runner in what is printed)."""
     out = {}
     if 'go' in names:
-        gopath = os.path.join(workdir, 'gopath')
-        os.makedirs(gopath)
-        # Go's build cache is kept between runs where there is a home to
-        # keep it in (the standard library is compiled once).
-        cache = os.environ.get('GOCACHE') or os.path.expanduser(
-            '~/.cache/go-build')
-        try:
-            os.makedirs(cache, exist_ok=True)
-        except OSError:
-            cache = os.path.join(workdir, 'gocache')
-        env = dict(os.environ, GO111MODULE='off',
-                   GOPATH=gopath + ':/usr/share/gocode', GOFLAGS='',
-                   GOCACHE=cache)
+        env = harness.go_env(workdir, '/usr/share/gocode')
         exe = os.path.join(workdir, 'goclient')
         t = time.monotonic()
         subprocess.run(['go', 'build', '-o', exe,

@@ -352,18 +352,7 @@ def build_go(workdir):
     exe = os.path.join(workdir, 'goproxy')
     if os.path.exists(exe):
         return exe
-    gopath = os.path.join(workdir, 'gopath')
-    os.makedirs(gopath, exist_ok=True)
-    # Go's build cache is kept between runs where there is a home to keep
-    # it in (the standard library is compiled once), as t/interop's.
-    cache = os.environ.get('GOCACHE') or os.path.expanduser(
-        '~/.cache/go-build')
-    try:
-        os.makedirs(cache, exist_ok=True)
-    except OSError:
-        cache = os.path.join(workdir, 'gocache')
-    env = dict(os.environ, GO111MODULE='off', GOPATH=gopath, GOFLAGS='',
-               GOCACHE=cache)
+    env = harness.go_env(workdir)
     subprocess.run(['go', 'build', '-o', exe,
                     os.path.join(PROXIES, 'goproxy.go')], env=env,
                    check=True)

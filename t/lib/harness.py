@@ -264,6 +264,27 @@ def exit_on_signals():
         signal.signal(s, on_signal)
 
 
+# ---- building -------------------------------------------------------------
+
+def go_env(workdir, gopath_extra=''):
+    """The environment for `go build` of a test program in GOPATH mode
+    (nothing fetched: Debian's golang-* packages are under
+    /usr/share/gocode, named by gopath_extra where needed).  Go's build
+    cache is kept between runs where there is a home to keep it in, so
+    the standard library is compiled once."""
+    gopath = os.path.join(workdir, 'gopath')
+    os.makedirs(gopath, exist_ok=True)
+    cache = os.environ.get('GOCACHE') or os.path.expanduser(
+        '~/.cache/go-build')
+    try:
+        os.makedirs(cache, exist_ok=True)
+    except OSError:
+        cache = os.path.join(workdir, 'gocache')
+    path = gopath + (':' + gopath_extra if gopath_extra else '')
+    return dict(os.environ, GO111MODULE='off', GOPATH=path, GOFLAGS='',
+                GOCACHE=cache)
+
+
 # ---- logs ----------------------------------------------------------------
 
 class Log:
