@@ -36,10 +36,19 @@ cache=$(cd "$cache" && pwd)
 sum=$(sha256sum "$tarball" | cut -d' ' -f1)
 recipe=$(sha256sum "$0" | cut -c1-8)
 prefix=$cache/httpd-$sum-$recipe
-if [ -x "$prefix/bin/httpd" ] && [ -x "$prefix/bin/apxs" ]; then
-    echo "$prefix"
-    exit 0
-fi
+built() {
+    if [ -x "$prefix/bin/httpd" ] && [ -x "$prefix/bin/apxs" ]; then
+        echo "$prefix"
+        exit 0
+    fi
+}
+built
+# One build of a release at a time: a second caller (the matrix while
+# make test's background build has that release in hand) waits for the
+# first one's tree instead of building it again beside it.
+exec 9>"$cache/.lock-$sum-$recipe"
+flock 9
+built
 
 for tool in autoconf libtoolize make gcc xz /usr/bin/apr-1-config \
             /usr/bin/apu-1-config; do
