@@ -14,24 +14,11 @@
 set -eu
 deb=${1:?usage: deb-contents.sh FILE.deb [REFERENCE.deb]}
 ref=${2:-}
-pkg=libapache2-mod-expect
+top=$(cd "$(dirname "$0")/.." && pwd)
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-passed=0
-failed=0
-
-check() {
-    desc=$1
-    shift
-    if "$@" >"$T/check.out" 2>&1; then
-        passed=$((passed + 1))
-        echo "ok - $desc"
-    else
-        failed=$((failed + 1))
-        echo "not ok - $desc"
-        sed 's/^/#   /' "$T/check.out"
-    fi
-}
+# pkg, check() and its tally, as debian/tests/installed has them.
+. "$top/debian/tests/lib.sh"
 
 arch=$(dpkg-deb -f "$deb" Architecture)
 dpkg-deb -x "$deb" "$T/data"
